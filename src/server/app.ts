@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { openDatabase, type Database, type Db } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { SessionStore } from './auth/sessions.js';
+import { LoginThrottle } from './auth/throttle.js';
+import { createDockerClient } from './docker/client.js';
+import { Engine } from './docker/engine.js';
+import type { Config } from './env.js';
+import type { Logger } from './log.js';
+import { AuditLog } from './services/audit.js';
+import { AuthService } from './services/auth.js';
+import { UserService } from './services/users.js';
+
+/** Everything a request or a job may use, built once at start. */
+export interface App {
+  version: string;
+  config: Config;
+  log: Logger;
+  database: Database;
+  db: Db;
+  sessions: SessionStore;
+  audit: AuditLog;
+  users: UserService;
+  auth: AuthService;
+  engine: Engine;
+}
+
+export const packageVersion: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export async function createApp(config: Config, log: Logger): Promise<App> {
+  const database = await openDatabase(config.databaseUrl, config.databaseAuthToken);
+  try {
+    await migrateDatabase(database.db);
+  } catch (err) {
+    database.close();
+    throw err;
+  }
+  const db = database.db;
+  const sessions = new SessionStore(db);
+  const audit = new AuditLog(db, log);
+  const users = new UserService(db, sessions);
+  const auth = new AuthService(users, sessions, new LoginThrottle(), audit);
+  const engine = new Engine(createDockerClient(config.docker));
+  return { version: packageVersion, config, log, database, db, sessions, audit, users, auth, engine };
+}

@@ -1,0 +1,84 @@
+import { CapstanError } from '../errors.js';
+
+/** How long a short engine request (ping, list, inspect) may take before the engine counts as unreachable. */
+export const ENGINE_DEADLINE_MS = 4000;
+
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOENT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EACCES',
+]);
+
+interface EngineErrorLike {
+  code?: string;
+  name?: string;
+  statusCode?: number;
+  reason?: string;
+  message?: string;
+  json?: { message?: string } | string | null;
+}
+
+function engineMessage(err: EngineErrorLike): string {
+  if (err.json && typeof err.json === 'object' && err.json.message) return err.json.message;
+  if (typeof err.json === 'string' && err.json) return err.json;
+  return err.reason ?? err.message ?? 'unknown engine error';
+}
+
+export function isEngineUnreachable(err: unknown): boolean {
+  const e = err as EngineErrorLike;
+  return (
+    (typeof e?.code === 'string' && UNREACHABLE_CODES.has(e.code)) ||
+    e?.name === 'AbortError' ||
+    e?.name === 'TimeoutError' ||
+    /socket hang up|timeout/i.test(e?.message ?? '')
+  );
+}
+
+/**
+ * Turns anything dockerode throws into a CapstanError: an unreachable engine
+ * is 503, the engine's own 4xx answers keep their meaning, the engine's text
+ * goes into details.
+ */
+export function toEngineError(err: unknown, action = 'Docker request failed'): CapstanError {
+  if (err instanceof CapstanError) return err;
+  const e = err as EngineErrorLike;
+  if (isEngineUnreachable(err)) {
+    const details =
+      e?.name === 'AbortError' || e?.name === 'TimeoutError'
+        ? `no answer from the engine within ${ENGINE_DEADLINE_MS / 1000} s`
+        : (e?.message ?? String(err));
+    return new CapstanError('SERVICE_UNAVAILABLE', 'Docker engine unavailable', { details, cause: err });
+  }
+  const details = engineMessage(e);
+  switch (e?.statusCode) {
+    case 400:
+      return new CapstanError('BAD_REQUEST', action, { details, cause: err });
+    case 404:
+      return new CapstanError('NOT_FOUND', action, { details, cause: err });
+    case 409:
+      return new CapstanError('CONFLICT', action, { details, cause: err });
+    default:
+      return new CapstanError('INTERNAL_SERVER_ERROR', action, { details, cause: err });
+  }
+}
+
+/** Runs a short engine request with a deadline, mapping failures to CapstanErrors. */
+export async function engineCall<T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  action?: string,
+  ms = ENGINE_DEADLINE_MS,
+): Promise<T> {
+  const signal = AbortSignal.timeout(ms);
+  try {
+    return await fn(signal);
+  } catch (err) {
+    throw toEngineError(err, action);
+  }
+}

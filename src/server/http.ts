@@ -1,0 +1,136 @@
+import { existsSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import sirv from 'sirv';
+import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
+import type { ErrorBody } from '../shared/schemas.js';
+import { createApiDocsHandler, DOCS_PATH } from './api-docs.js';
+import type { App } from './app.js';
+import { createContextFactory } from './context.js';
+import { contractError, reshapeErrorBody } from './http-errors.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { appRouter } from './routers/_app.js';
+
+/** The built dashboard (vite's output), two levels above both src/server and dist/server. */
+export const clientDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/client');
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'Content-Security-Policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return void res.end();
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, status: number, body: ErrorBody): void {
+  res.setHeader('Cache-Control', 'no-store');
+  sendJson(res, status, body);
+}
+
+const notFound = (res: ServerResponse) => () =>
+  sendError(res, 404, { error: 'Not found', details: 'no route for this method and path', code: 'NOT_FOUND' });
+
+/**
+ * trpc-to-openapi writes its own error body; rewrite it to {error, details, code}
+ * on the way out, so REST and tRPC errors read the same.
+ */
+function reshapeRestErrors(res: ServerResponse): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (res.statusCode >= 400 && typeof chunk === 'string' && !res.headersSent) {
+      try {
+        chunk = JSON.stringify(reshapeErrorBody(JSON.parse(chunk)));
+        res.setHeader('Cache-Control', 'no-store');
+      } catch {
+        // not JSON: leave it
+      }
+    }
+    return end(chunk, ...rest);
+  }) as ServerResponse['end'];
+}
+
+/**
+ * trpc-to-openapi reads a body only for exactly "application/json"; a charset
+ * parameter or a bodiless POST (logout, restart) would otherwise be refused.
+ */
+function normalizeJsonContentType(req: IncomingMessage): void {
+  const type = req.headers['content-type'];
+  if (type?.toLowerCase().startsWith('application/json')) req.headers['content-type'] = 'application/json';
+  const bodiless = !req.headers['transfer-encoding'] && (req.headers['content-length'] ?? '0') === '0';
+  if (!type && bodiless) req.headers['content-type'] = 'application/json';
+}
+
+export function createRequestHandler(app: App) {
+  const createContext = createContextFactory(app);
+  const trpcHandler = createHTTPHandler({
+    router: appRouter,
+    // The standalone adapter types req/res for HTTP/2 too; this server is HTTP/1.1 only.
+    createContext: (opts) => createContext(opts as unknown as Parameters<typeof createContext>[0]),
+    basePath: '/trpc/',
+    onError: ({ error, path }) => {
+      if (contractError(error).status >= 500) app.log.warn('trpc error', { path, code: error.code });
+    },
+  });
+  const restHandler = createOpenApiNodeHttpHandler({
+    router: appRouter,
+    createContext: (opts) => createContext(opts as unknown as Parameters<typeof createContext>[0]),
+    maxBodySize: 1024 * 1024,
+  });
+  const docs = createApiDocsHandler();
+  let openApiJson: string | undefined;
+  const dashboard = existsSync(clientDir)
+    ? sirv(clientDir, { single: true, etag: true, immutable: true, dev: false, setHeaders: cacheDashboard })
+    : undefined;
+
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const method = req.method ?? 'GET';
+    const readOnly = method === 'GET' || method === 'HEAD';
+
+    if (pathname === '/trpc' || pathname.startsWith('/trpc/')) {
+      res.setHeader('Cache-Control', 'no-store');
+      return void trpcHandler(req, res);
+    }
+    if (pathname === '/api/openapi.json' && readOnly) {
+      openApiJson ??= JSON.stringify(buildOpenApiDocument(appRouter, app.version));
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      return void res.end(openApiJson);
+    }
+    if ((pathname === DOCS_PATH || pathname.startsWith(`${DOCS_PATH}/`)) && readOnly) {
+      return docs(req, res, pathname, notFound(res));
+    }
+    if (pathname.startsWith('/api/') || pathname.startsWith('/auth/') || pathname === '/api' || pathname === '/auth') {
+      res.setHeader('Cache-Control', 'no-store');
+      normalizeJsonContentType(req);
+      reshapeRestErrors(res);
+      restHandler(req, res, notFound(res)).catch((err: unknown) => {
+        app.log.error('rest handler failed', { error: String(err) });
+        const { status, body } = contractError(err);
+        sendError(res, status, body);
+      });
+      return;
+    }
+    if (readOnly && dashboard) return dashboard(req, res, notFound(res));
+    notFound(res)();
+  };
+}
+
+function cacheDashboard(res: ServerResponse, pathname: string): void {
+  // Hashed assets never change; the HTML must be revalidated to pick up a new build.
+  res.setHeader('Cache-Control', pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+}

@@ -1,0 +1,119 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { createApp, type App } from './app.js';
+import { ConfigError, loadConfig, type Config } from './env.js';
+import { createRequestHandler } from './http.js';
+import { createLogger, type Logger } from './log.js';
+import { ensureFirstAdmin } from './services/users.js';
+
+export interface RunningCapstan {
+  app: App;
+  server: Server;
+  url: string;
+  port: number;
+  /** Set when this start created the first admin with a generated password. */
+  generatedAdmin?: { username: string; password: string };
+  stop(): Promise<void>;
+}
+
+/** Starts everything in order: databases, first admin, HTTP. stop() undoes it in reverse. */
+export async function startCapstan(config: Config, log: Logger = createLogger()): Promise<RunningCapstan> {
+  const app = await createApp(config, log);
+  let server: Server | undefined;
+  try {
+    const admin = await ensureFirstAdmin(app.users, config.admin);
+    if (admin) {
+      await app.audit.record({ actor: 'system', action: 'user.create', target: `user:${admin.username}`, outcome: 'success', details: { reason: 'first admin' } });
+    }
+    await app.sessions.deleteExpired();
+
+    server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000 }, createRequestHandler(app));
+    // Long-lived SSE responses must not be cut by the keep-alive timer.
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(config.port, config.host, () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    log.info('capstan listening', { url, dataDir: config.dataDir });
+
+    const running: RunningCapstan = {
+      app,
+      server,
+      url,
+      port,
+      ...(admin?.generatedPassword ? { generatedAdmin: { username: admin.username, password: admin.generatedPassword } } : {}),
+      stop: once(async () => {
+        await closeServer(server!);
+        app.database.close();
+        log.info('capstan stopped');
+      }),
+    };
+    return running;
+  } catch (err) {
+    if (server?.listening) await closeServer(server);
+    app.database.close();
+    throw err;
+  }
+}
+
+/** Stops accepting, lets in-flight requests finish (bounded), then drops idle and streaming connections. */
+async function closeServer(server: Server, graceMs = 10_000): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  await closed;
+  clearTimeout(timer);
+}
+
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= fn());
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`capstan: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger();
+  const running = await startCapstan(config, log);
+  if (running.generatedAdmin) {
+    // Printed once, to the terminal only: it is never logged or stored in clear.
+    process.stdout.write(
+      `\nCapstan created the first admin.\n  username: ${running.generatedAdmin.username}\n  password: ${running.generatedAdmin.password}\nChange it with: npm run capstan -- user passwd ${running.generatedAdmin.username}\n\n`,
+    );
+  }
+  process.stdout.write(`Capstan is running at ${running.url}\n`);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error('shutdown failed', { error: String(err) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`capstan: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

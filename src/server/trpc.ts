@@ -1,0 +1,78 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { OpenApiMeta } from 'trpc-to-openapi';
+import { ZodError } from 'zod';
+import type { App } from './app.js';
+import type { ValidSession } from './auth/sessions.js';
+import { CapstanError } from './errors.js';
+import { contractError } from './http-errors.js';
+
+export interface Context {
+  app: App;
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** The client's address as the socket sees it (a proxy's header is not trusted for throttling). */
+  address: string;
+  /** The request came over HTTPS (directly or through a proxy that says so). */
+  secure: boolean;
+  session: ValidSession | null;
+  via: 'bearer' | 'cookie' | null;
+  /** A browser says the request came from another site. */
+  crossSite: boolean;
+}
+
+export type Meta = OpenApiMeta;
+
+const t = initTRPC
+  .meta<Meta>()
+  .context<Context>()
+  .create({
+    isDev: false,
+    sse: {
+      ping: { enabled: true, intervalMs: 15_000 },
+      client: { reconnectAfterInactivityMs: 20_000 },
+    },
+    errorFormatter({ error, shape }) {
+      const { status, body } = contractError(error);
+      return {
+        // message and the numeric code keep the tRPC client working; error/details/code are the contract's.
+        message: body.error,
+        code: shape.code,
+        error: body.error,
+        details: body.details,
+        data: { code: body.code, httpStatus: status, path: shape.data.path },
+      };
+    },
+  });
+
+/** Domain errors become TRPCErrors with the matching code; unknown errors stay internal. */
+const mapDomainErrors = t.middleware(async ({ ctx, next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    if (cause instanceof CapstanError) {
+      if (cause.retryAfter) ctx.res.setHeader('Retry-After', String(cause.retryAfter));
+      throw new TRPCError({ code: cause.code, message: cause.message, cause });
+    }
+    if (result.error.code === 'INTERNAL_SERVER_ERROR' && !(cause instanceof ZodError)) {
+      ctx.app.log.error('internal error', { error: String(cause ?? result.error), stack: cause instanceof Error ? cause.stack : undefined });
+    }
+  }
+  return result;
+});
+
+export const router = t.router;
+export const publicProcedure = t.procedure.use(mapDomainErrors);
+
+export const authedProcedure = publicProcedure.use(({ ctx, type, next }) => {
+  if (!ctx.session) {
+    throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Authentication required' });
+  }
+  // A cookie rides along with cross-site requests; a mutation authenticated only by it must come from our own origin.
+  if (ctx.via === 'cookie' && type === 'mutation' && ctx.crossSite) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'Cross-origin request refused' });
+  }
+  return next({ ctx: { ...ctx, session: ctx.session } });
+});
+
+export const createCallerFactory = t.createCallerFactory;
