@@ -57,7 +57,7 @@ ensure_packages() {
   log "installing (missing: $missing)"
   local apt=(apt-get -q -o DPkg::Lock::Timeout=600)
   "${apt[@]}" update >&2
-  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -o Dpkg::Options::=--force-confdef \
+  DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 "${apt[@]}" install -y -o Dpkg::Options::=--force-confdef \
     -o Dpkg::Options::=--force-confold "${PACKAGES[@]}" $(command -v curl >/dev/null || echo curl) >&2
 }
 
@@ -97,16 +97,23 @@ start_docker() {
     die "dockerd (pid $(cat "$DIR/dockerd.pid")) runs but does not answer; see $DIR/dockerd.log"
   fi
   # Reuse flags that worked before, so a restart (outage tests) never goes through a failed try.
-  local driver iptables
-  if [ -f "$DIR/dockerd.flags" ]; then read -r driver iptables <"$DIR/dockerd.flags"
+  local driver iptables saved=0
+  if [ -f "$DIR/dockerd.flags" ]; then read -r driver iptables <"$DIR/dockerd.flags"; saved=1
   else
     driver=${CAPSTAN_TEST_STORAGE_DRIVER:-$(probe_storage)}
     # Without a usable nat table dockerd cannot set up its chains; the userland proxy
     # then still forwards 127.0.0.1:PORT to containers.
     iptables=true; iptables -t nat -L -n >/dev/null 2>&1 || iptables=false
   fi
+  # dockerd refuses to start while its pidfile names an existing /proc entry, and a
+  # SIGKILLed dockerd lingers here as a zombie: the pidfile is stale (checked above), drop it.
+  rm -f "$DIR/dockerd.pid"
+  # Same for its containerd: a stale pid there makes dockerd wait 15s for a socket that never comes.
+  pidfile_alive "$DIR/exec/containerd/containerd.pid" containerd || rm -f "$DIR/exec/containerd/containerd.pid"
   if ! launch_dockerd "$driver" "$iptables"; then
-    [ "$driver $iptables" != "vfs false" ] || fail_docker
+    # Fall back only while probing: flags that worked before are not the problem (and
+    # switching the storage driver would hide every image and container).
+    [ "$saved" = 0 ] && [ "$driver $iptables" != "vfs false" ] || fail_docker
     log "dockerd failed with storage=$driver iptables=$iptables; retrying with vfs, no iptables"
     tail -n 5 "$DIR/dockerd.log" >&2; stop_pidfile "$DIR/dockerd.pid" dockerd
     driver=vfs iptables=false; launch_dockerd vfs false || fail_docker
@@ -124,6 +131,17 @@ stop_pidfile() { # pidfile comm: TERM, wait (dockerd stops its containers first)
     if alive "$pid"; then log "$2 ignored TERM for 40s, killing"; kill -KILL "$pid" 2>/dev/null || true; sleep 1; fi
   fi
   rm -f "$1"
+}
+
+stop_docker() {
+  local ctrd; ctrd=$(cat "$DIR/exec/containerd/containerd.pid" 2>/dev/null || true)
+  stop_pidfile "$DIR/dockerd.pid" dockerd
+  # its containerd sometimes dumps goroutine stacks into /tmp on the way out: don't litter
+  [ -z "$ctrd" ] || rm -f "/tmp/containerd.$ctrd.stacks.log"
+  # dockerd bind-mounts its data-root (and overlays); a crash or failed start can leave them
+  # behind, which makes `rm -rf $DIR` fail with EBUSY. Deepest first.
+  awk -v d="$DIR/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
+    umount -l "$m" && log "unmounted leftover $m"; done
 }
 
 # ---- 3. registry --------------------------------------------------------------
@@ -159,7 +177,7 @@ build_images() { # builds only what is missing (e.g. after the data dir was wipe
   dk image inspect "$HTTPD_IMAGE" >/dev/null 2>&1 || want_httpd=1
   [ "$want_bb$want_httpd" != 00 ] || return 0
   log "building test images from busybox-static (busybox=$want_bb httpd=$want_httpd)"
-  local r; r=$(mktemp -d); mkdir -p "$r"/{bin,etc,root,tmp,var/www}
+  local r=$DIR/.rootfs; rm -rf "$r"; mkdir -p "$r"/{bin,etc,root,tmp,var/www}  # in $DIR: no /tmp litter on failure
   cp /bin/busybox "$r/bin/busybox"
   chroot "$r" /bin/busybox --install -s /bin  # inside a chroot the links point at /bin/busybox
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$r/etc/passwd"
@@ -189,8 +207,8 @@ mkdir -p "$DIR"
 exec 9>"$DIR/.lock"; flock -w 600 9 || die "another test-env.sh holds $DIR/.lock"  # serialise parallel runs
 
 case $cmd in
-  stop) stop_pidfile "$DIR/registry.pid" docker-registry; stop_pidfile "$DIR/dockerd.pid" dockerd ;;
-  stop-docker) stop_pidfile "$DIR/dockerd.pid" dockerd ;;
+  stop) stop_pidfile "$DIR/registry.pid" docker-registry; stop_docker ;;
+  stop-docker) stop_docker ;;
   start-docker) start_docker ;;
   up)
     start=$SECONDS

@@ -16,6 +16,7 @@ const page = `<!doctype html>
   <meta charset="utf-8">
   <title>Capstan API reference</title>
   <meta name="viewport" content="width=device-width, initial-scale=1">
+  <link rel="icon" href="data:,">
   <link rel="stylesheet" href="${DOCS_PATH}/swagger-ui.css">
 </head>
 <body>

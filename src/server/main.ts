@@ -86,20 +86,14 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger();
-  const running = await startCapstan(config, log);
-  if (running.generatedAdmin) {
-    // Printed once, to the terminal only: it is never logged or stored in clear.
-    process.stdout.write(
-      `\nCapstan created the first admin.\n  username: ${running.generatedAdmin.username}\n  password: ${running.generatedAdmin.password}\nChange it with: npm run capstan -- user passwd ${running.generatedAdmin.username}\n\n`,
-    );
-  }
-  process.stdout.write(`Capstan is running at ${running.url}\n`);
+  // Handlers first: a signal during start still stops everything in order.
+  let running: RunningCapstan | undefined;
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
-    running.stop().then(
+    (running?.stop() ?? Promise.resolve()).then(
       () => process.exit(0),
       (err: unknown) => {
         log.error('shutdown failed', { error: String(err) });
@@ -109,6 +103,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  running = await startCapstan(config, log);
+  if (stopping) return void (await running.stop());
+  if (running.generatedAdmin) {
+    // Printed once, to the terminal only: it is never logged or stored in clear.
+    process.stdout.write(
+      `\nCapstan created the first admin.\n  username: ${running.generatedAdmin.username}\n  password: ${running.generatedAdmin.password}\nChange it with: npm run capstan -- user passwd ${running.generatedAdmin.username}\n\n`,
+    );
+  }
+  process.stdout.write(`Capstan is running at ${running.url}\n`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { loadConfig, type Config } from '../../src/server/env.js';
+import { silentLogger } from '../../src/server/log.js';
+import { startCapstan, type RunningCapstan } from '../../src/server/main.js';
+
+export const ADMIN = { username: 'admin', password: 'correct-horse-battery' };
+
+export interface TestServer extends RunningCapstan {
+  dataDir: string;
+  config: Config;
+  /** Logs in as the admin and returns the bearer token. */
+  login(username?: string, password?: string): Promise<string>;
+  /** fetch against the server, JSON in and out. */
+  request(method: string, pathname: string, opts?: RequestOptions): Promise<TestResponse>;
+  /** Stops the server and removes its data dir. */
+  dispose(): Promise<void>;
+}
+
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: any;
+}
+
+export function newDataDir(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'capstan-test-'));
+}
+
+/** A real Capstan on port 0 with a fresh data dir, pointed at the private test engine. */
+export async function startTestServer(env: Record<string, string | undefined> = {}, dataDir = newDataDir()): Promise<TestServer> {
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    CAPSTAN_DATA_DIR: dataDir,
+    DOCKER_HOST: inject('testEnv').dockerHost,
+    CAPSTAN_ADMIN_USERNAME: ADMIN.username,
+    CAPSTAN_ADMIN_PASSWORD: ADMIN.password,
+    ...env,
+  });
+  const running = await startCapstan(config, silentLogger);
+  const request = (method: string, pathname: string, opts: RequestOptions = {}) =>
+    httpRequest(running.url, method, pathname, opts);
+  return {
+    ...running,
+    dataDir,
+    config,
+    request,
+    async login(username = ADMIN.username, password = ADMIN.password) {
+      const res = await request('POST', '/auth/login', { body: { username, password } });
+      if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
+      return res.json.token as string;
+    },
+    async dispose() {
+      await running.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function httpRequest(base: string, method: string, pathname: string, opts: RequestOptions = {}): Promise<TestResponse> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: string | undefined = opts.rawBody;
+  if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(new URL(pathname, base), { method, headers, body, signal: AbortSignal.timeout(30_000) });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+/** Asserts the contract's error shape without a test framework dependency here. */
+export function isContractError(body: unknown): boolean {
+  if (!body || typeof body !== 'object') return false;
+  const b = body as Record<string, unknown>;
+  const keys = Object.keys(b).sort().join(',');
+  return (
+    typeof b.error === 'string' &&
+    typeof b.code === 'string' &&
+    (keys === 'code,error' || (keys === 'code,details,error' && typeof b.details === 'string'))
+  );
+}

@@ -1,0 +1,26 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dockerOptionsFromConfig } from '../../src/server/docker/client.js';
+
+describe('dockerOptionsFromConfig', () => {
+  const plain = { tlsVerify: false, certPath: undefined };
+
+  it('reads unix sockets, tcp and ssh like the docker CLI', () => {
+    expect(dockerOptionsFromConfig({ ...plain, host: 'unix:///run/user/1000/docker.sock' })).toEqual({ socketPath: '/run/user/1000/docker.sock' });
+    expect(dockerOptionsFromConfig({ ...plain, host: 'tcp://10.0.0.5' })).toEqual({ protocol: 'http', host: '10.0.0.5', port: 2375 });
+    expect(dockerOptionsFromConfig({ ...plain, host: 'tcp://10.0.0.5:2380' })).toMatchObject({ port: 2380 });
+    expect(dockerOptionsFromConfig({ ...plain, host: 'ssh://ops@box:2222' })).toEqual({ protocol: 'ssh', host: 'box', port: 2222, username: 'ops' });
+  });
+
+  it('uses https and the certificates in DOCKER_CERT_PATH when TLS is verified', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'capstan-certs-'));
+    for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(path.join(dir, f), `-- ${f} --`);
+    const opts = dockerOptionsFromConfig({ host: 'tcp://engine:2376', tlsVerify: true, certPath: dir });
+    expect(opts).toMatchObject({ protocol: 'https', host: 'engine', port: 2376 });
+    expect(String(opts.ca)).toBe('-- ca.pem --');
+    expect(String(opts.cert)).toBe('-- cert.pem --');
+    expect(String(opts.key)).toBe('-- key.pem --');
+  });
+});
