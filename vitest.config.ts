@@ -9,6 +9,6 @@ export default defineConfig({
     // Each integration file starts its own server on port 0 with its own data dir.
     fileParallelism: true,
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './tests/summary-reporter.ts'],
   },
 });

@@ -68,8 +68,8 @@ export async function runCli(args: string[]): Promise<number> {
         return 0;
       }
       case 'passwd': {
-        await app.users.setPassword(name!, await readPassword(`New password for ${name}: `));
-        await audit('user.passwd', `user:${name}`);
+        const user = await app.users.setPassword(name!, await readPassword(`New password for ${name}: `));
+        await audit('user.passwd', `user:${user.id}`);
         process.stdout.write(`password changed for ${name}; their sessions have ended\n`);
         return 0;
       }
@@ -80,8 +80,8 @@ export async function runCli(args: string[]): Promise<number> {
         return 0;
       }
       case 'remove': {
-        await app.users.remove(name!);
-        await audit('user.remove', `user:${name}`);
+        const user = await app.users.remove(name!);
+        await audit('user.remove', `user:${user.id}`);
         process.stdout.write(`removed user ${name}; their sessions have ended\n`);
         return 0;
       }

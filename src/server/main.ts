@@ -24,7 +24,13 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
   try {
     const admin = await ensureFirstAdmin(app.users, config.admin);
     if (admin) {
-      await app.audit.record({ actor: 'system', action: 'user.create', target: `user:${admin.username}`, outcome: 'success', details: { reason: 'first admin' } });
+      await app.audit.record({
+        actor: 'system',
+        action: 'user.create',
+        target: `user:${admin.id}`,
+        outcome: 'success',
+        details: { username: admin.username, reason: 'first admin' },
+      });
     }
     await app.sessions.deleteExpired();
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/server/env.js';
 import { silentLogger } from '../../src/server/log.js';
 import { startCapstan, type RunningCapstan } from '../../src/server/main.js';
@@ -97,4 +97,18 @@ export function isContractError(body: unknown): boolean {
     typeof b.code === 'string' &&
     (keys === 'code,error' || (keys === 'code,details,error' && typeof b.details === 'string'))
   );
+}
+
+/**
+ * One server and an admin token for a whole test file:
+ *   const ctx = useServer(); ... ctx.s, ctx.token
+ */
+export function useServer(env: Record<string, string | undefined> = {}): { s: TestServer; token: string } {
+  const ctx = {} as { s: TestServer; token: string };
+  beforeAll(async () => {
+    ctx.s = await startTestServer(env);
+    ctx.token = await ctx.s.login();
+  });
+  afterAll(() => ctx.s?.dispose());
+  return ctx;
 }

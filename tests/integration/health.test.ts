@@ -1,24 +1,18 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isContractError, startTestServer, type TestServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { isContractError, startTestServer, useServer } from '../helpers/server.js';
 
 describe('GET /api/health/status against the real engine', () => {
-  let s: TestServer;
-  let token: string;
-  beforeAll(async () => {
-    s = await startTestServer();
-    token = await s.login();
-  });
-  afterAll(() => s?.dispose());
+  const ctx = useServer();
 
   it('answers the services list', async () => {
-    const res = await s.request('GET', '/api/health/status', { token });
+    const res = await ctx.s.request('GET', '/api/health/status', { token: ctx.token });
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ services: [] });
   });
 
   it('reaches the engine: its version is readable through the same client', async () => {
-    const info = await s.app.engine.version();
+    const info = await ctx.s.app.engine.version();
     expect(info.apiVersion).toMatch(/^\d+\.\d+$/);
   });
 });

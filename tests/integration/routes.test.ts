@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appRouter } from '../../src/server/routers/_app.js';
-import { isContractError, startTestServer, type TestServer } from '../helpers/server.js';
+import { isContractError, useServer } from '../helpers/server.js';
 
-let s: TestServer;
-let token: string;
-beforeAll(async () => {
-  s = await startTestServer();
-  token = await s.login();
-});
-afterAll(() => s?.dispose());
+const ctx = useServer();
 
 /** The only procedures a caller may use without a session. */
 const PUBLIC = new Set(['auth.login']);
@@ -40,7 +34,7 @@ describe('authentication on every route', () => {
     expect(rest.length).toBeGreaterThan(0);
     for (const p of rest) {
       const path = p.openapi!.path.replace(/\{[^}]+\}/g, 'x1');
-      const res = await s.request(p.openapi!.method, path, p.openapi!.method === 'GET' || p.openapi!.method === 'DELETE' ? {} : { body: {} });
+      const res = await ctx.s.request(p.openapi!.method, path, p.openapi!.method === 'GET' || p.openapi!.method === 'DELETE' ? {} : { body: {} });
       expect(res.status, `${p.openapi!.method} ${path}`).toBe(401);
       expect(isContractError(res.json), path).toBe(true);
     }
@@ -50,8 +44,8 @@ describe('authentication on every route', () => {
     for (const p of all.filter((q) => !PUBLIC.has(q.path))) {
       const res =
         p.type === 'mutation'
-          ? await s.request('POST', `/trpc/${p.path}`, { body: {} })
-          : await s.request('GET', `/trpc/${p.path}`, { headers: p.type === 'subscription' ? { accept: 'text/event-stream' } : {} });
+          ? await ctx.s.request('POST', `/trpc/${p.path}`, { body: {} })
+          : await ctx.s.request('GET', `/trpc/${p.path}`, { headers: p.type === 'subscription' ? { accept: 'text/event-stream' } : {} });
       if (p.type === 'subscription') {
         expect(res.text, p.path).toMatch(/UNAUTHORIZED/);
       } else {
@@ -72,7 +66,7 @@ describe('errors in the contract shape', () => {
       ['POST', '/somewhere'],
       ['GET', '/api'],
     ] as const) {
-      const res = await s.request(method, path, { token });
+      const res = await ctx.s.request(method, path, { token: ctx.token });
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(isContractError(res.json), `${method} ${path}`).toBe(true);
       expect(res.json.code).toBe('NOT_FOUND');
@@ -80,32 +74,32 @@ describe('errors in the contract shape', () => {
   });
 
   it('400 for malformed JSON and a wrong content type', async () => {
-    const bad = await s.request('POST', '/auth/login', { rawBody: '{"username":', headers: { 'content-type': 'application/json' } });
+    const bad = await ctx.s.request('POST', '/auth/login', { rawBody: '{"username":', headers: { 'content-type': 'application/json' } });
     expect(bad.status).toBe(400);
     expect(isContractError(bad.json)).toBe(true);
-    const form = await s.request('POST', '/auth/login', { rawBody: 'username=a', headers: { 'content-type': 'text/plain' } });
+    const form = await ctx.s.request('POST', '/auth/login', { rawBody: 'username=a', headers: { 'content-type': 'text/plain' } });
     expect(form.status).toBe(415);
     expect(isContractError(form.json)).toBe(true);
   });
 
   it('accepts JSON with a charset and bodiless POSTs', async () => {
-    const res = await s.request('POST', '/auth/login', {
+    const res = await ctx.s.request('POST', '/auth/login', {
       rawBody: JSON.stringify({ username: 'admin', password: 'correct-horse-battery' }),
       headers: { 'content-type': 'application/json; charset=utf-8' },
     });
     expect(res.status).toBe(200);
     const t = res.json.token as string;
-    const out = await fetch(new URL('/auth/logout', s.url), { method: 'POST', headers: { authorization: `Bearer ${t}` } });
+    const out = await fetch(new URL('/auth/logout', ctx.s.url), { method: 'POST', headers: { authorization: `Bearer ${t}` } });
     expect(out.status).toBe(200);
   });
 
   it('never sends a stack trace', async () => {
     const responses = await Promise.all([
-      s.request('POST', '/auth/login', { rawBody: '{', headers: { 'content-type': 'application/json' } }),
-      s.request('POST', '/auth/login', { body: { username: 5, password: [] } }),
-      s.request('GET', '/trpc/nope.nothing'),
-      s.request('POST', '/trpc/auth.login', { rawBody: '{"username":' }),
-      s.request('GET', '/api/health/status'),
+      ctx.s.request('POST', '/auth/login', { rawBody: '{', headers: { 'content-type': 'application/json' } }),
+      ctx.s.request('POST', '/auth/login', { body: { username: 5, password: [] } }),
+      ctx.s.request('GET', '/trpc/nope.nothing'),
+      ctx.s.request('POST', '/trpc/auth.login', { rawBody: '{"username":' }),
+      ctx.s.request('GET', '/api/health/status'),
     ]);
     for (const r of responses) {
       expect(r.status).toBeGreaterThanOrEqual(400);
@@ -114,7 +108,7 @@ describe('errors in the contract shape', () => {
   });
 
   it('tRPC errors carry the same error, details and code', async () => {
-    const res = await s.request('POST', '/trpc/auth.login', { body: { username: 'admin' } });
+    const res = await ctx.s.request('POST', '/trpc/auth.login', { body: { username: 'admin' } });
     expect(res.status).toBe(400);
     expect(res.json.error).toMatchObject({ error: 'Invalid input', code: expect.any(Number), data: { code: 'BAD_REQUEST', httpStatus: 400 } });
     expect(res.json.error.details).toMatch(/^password: /);
@@ -124,7 +118,7 @@ describe('errors in the contract shape', () => {
 describe('what the server serves', () => {
   it('security headers on API, tRPC and the dashboard', async () => {
     for (const path of ['/', '/api/openapi.json', '/trpc/auth.me', '/api/nope', '/login']) {
-      const res = await s.request('GET', path);
+      const res = await ctx.s.request('GET', path);
       expect(res.headers.get('content-security-policy'), path).toMatch(/frame-ancestors 'none'/);
       expect(res.headers.get('content-security-policy'), path).toMatch(/default-src 'self'/);
       expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
@@ -133,7 +127,7 @@ describe('what the server serves', () => {
   });
 
   it('the OpenAPI document lists every REST route and describes errors as {error, details, code}', async () => {
-    const res = await s.request('GET', '/api/openapi.json');
+    const res = await ctx.s.request('GET', '/api/openapi.json');
     expect(res.status).toBe(200);
     expect(res.json.openapi).toMatch(/^3\./);
     const rest = procedures().filter((p) => p.openapi);
@@ -146,18 +140,18 @@ describe('what the server serves', () => {
   });
 
   it('the API reference page and its assets come from the server itself', async () => {
-    const page = await s.request('GET', '/api/docs');
+    const page = await ctx.s.request('GET', '/api/docs');
     expect(page.status).toBe(200);
     expect(page.text).toContain('/api/docs/swagger-ui-bundle.js');
     expect(page.text).not.toMatch(/https?:\/\//);
-    const bundle = await s.request('GET', '/api/docs/swagger-ui-bundle.js');
+    const bundle = await ctx.s.request('GET', '/api/docs/swagger-ui-bundle.js');
     expect(bundle.status).toBe(200);
     expect(bundle.text.length).toBeGreaterThan(100_000);
   });
 
   it('the dashboard at / and its client-side routes', async () => {
     for (const path of ['/', '/login', '/services/abc']) {
-      const res = await s.request('GET', path);
+      const res = await ctx.s.request('GET', path);
       expect(res.status, path).toBe(200);
       expect(res.headers.get('content-type'), path).toMatch(/text\/html/);
       expect(res.text).toContain('<div id="root">');

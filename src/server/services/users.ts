@@ -53,11 +53,12 @@ export class UserService {
   }
 
   /** A new password ends every session of that user. */
-  async setPassword(username: string, password: string): Promise<void> {
+  async setPassword(username: string, password: string): Promise<UserSummary> {
     checkPassword(password);
     const user = await this.require(username);
     await this.db.update(users).set({ passwordHash: await hashPassword(password) }).where(eq(users.id, user.id));
     await this.sessions.invalidateUser(user.id);
+    return { id: user.id, username: user.username, createdAt: user.createdAt };
   }
 
   async list(): Promise<UserSummary[]> {
@@ -67,12 +68,13 @@ export class UserService {
       .orderBy(asc(users.username));
   }
 
-  async remove(username: string): Promise<void> {
+  async remove(username: string): Promise<UserSummary> {
     const user = await this.require(username);
     const [{ n } = { n: 0 }] = await this.db.select({ n: count() }).from(users);
     if (n <= 1) throw new CapstanError('CONFLICT', 'Cannot remove the last user', { details: `username: "${username}"` });
     await this.sessions.invalidateUser(user.id);
     await this.db.delete(users).where(eq(users.id, user.id));
+    return { id: user.id, username: user.username, createdAt: user.createdAt };
   }
 
   async findByUsername(username: string) {
@@ -99,13 +101,13 @@ export class UserService {
 export async function ensureFirstAdmin(
   usersService: UserService,
   admin: { username: string; password: string } | undefined,
-): Promise<{ username: string; generatedPassword?: string } | undefined> {
+): Promise<{ id: string; username: string; generatedPassword?: string } | undefined> {
   if (!(await usersService.isEmpty())) return undefined;
   if (admin) {
-    await usersService.add(admin.username, admin.password);
-    return { username: admin.username };
+    const user = await usersService.add(admin.username, admin.password);
+    return { id: user.id, username: user.username };
   }
   const generatedPassword = randomBytes(18).toString('base64url');
-  await usersService.add('admin', generatedPassword);
-  return { username: 'admin', generatedPassword };
+  const user = await usersService.add('admin', generatedPassword);
+  return { id: user.id, username: user.username, generatedPassword };
 }
