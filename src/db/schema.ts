@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import type { ServiceDefinition } from '../shared/definition.js';
 
 export const users = sqliteTable('user', {
   id: text('id').primaryKey(),
@@ -40,3 +41,25 @@ export const auditLog = sqliteTable(
     index('audit_actor_id_idx').on(t.actor, t.id),
   ],
 );
+
+export interface LastError {
+  error: string;
+  details?: string;
+  code: string;
+  at: string;
+}
+
+/**
+ * A Capstan service: a named compose-shaped definition. Its containers live in
+ * Docker; this row is the desired state and the outcome of the last apply.
+ */
+export const services = sqliteTable('service', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  definition: text('definition', { mode: 'json' }).notNull().$type<ServiceDefinition>(),
+  /** Adopted from an existing compose project: its containers are found by project label, not by Capstan's id. */
+  adopted: integer('adopted', { mode: 'boolean' }).notNull().default(false),
+  lastError: text('last_error', { mode: 'json' }).$type<LastError>(),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+});

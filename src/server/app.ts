@@ -9,6 +9,8 @@ import type { Config } from './env.js';
 import type { Logger } from './log.js';
 import { AuditLog } from './services/audit.js';
 import { AuthService } from './services/auth.js';
+import { ServiceManager } from './services/services.js';
+import { ServiceStore } from './services/service-store.js';
 import { UserService } from './services/users.js';
 
 /** Everything a request or a job may use, built once at start. */
@@ -23,6 +25,8 @@ export interface App {
   users: UserService;
   auth: AuthService;
   engine: Engine;
+  serviceStore: ServiceStore;
+  services: ServiceManager;
 }
 
 export const packageVersion: string = (
@@ -43,5 +47,7 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
   const users = new UserService(db, sessions);
   const auth = new AuthService(users, sessions, new LoginThrottle(), audit);
   const engine = new Engine(createDockerClient(config.docker));
-  return { version: packageVersion, config, log, database, db, sessions, audit, users, auth, engine };
+  const serviceStore = new ServiceStore(db);
+  const services = new ServiceManager(engine.docker, serviceStore, log);
+  return { version: packageVersion, config, log, database, db, sessions, audit, users, auth, engine, serviceStore, services };
 }

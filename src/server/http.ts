@@ -12,6 +12,7 @@ import { createContextFactory } from './context.js';
 import { contractError, reshapeErrorBody } from './http-errors.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { appRouter } from './routers/_app.js';
+import type { Meta } from './trpc.js';
 
 /** The built dashboard (vite's output), two levels above both src/server and dist/server. */
 export const clientDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/client');
@@ -89,6 +90,10 @@ export function createRequestHandler(app: App) {
     router: appRouter,
     createContext: (opts) => createContext(opts as unknown as Parameters<typeof createContext>[0]),
     maxBodySize: 1024 * 1024,
+    responseMeta: ({ paths, errors }) => {
+      const status = paths?.length === 1 && errors.length === 0 ? successStatusOf(paths[0]!) : undefined;
+      return status ? { status } : {};
+    },
   });
   const docs = createApiDocsHandler();
   let openApiJson: string | undefined;
@@ -128,6 +133,11 @@ export function createRequestHandler(app: App) {
     if (readOnly && dashboard) return dashboard(req, res, notFound(res));
     notFound(res)();
   };
+}
+
+function successStatusOf(path: string): number | undefined {
+  const procedures = (appRouter._def as unknown as { procedures: Record<string, { _def: { meta?: Meta } }> }).procedures;
+  return procedures[path]?._def.meta?.successStatus;
 }
 
 function cacheDashboard(res: ServerResponse, pathname: string): void {

@@ -1,7 +1,9 @@
 import { generateOpenApiDocument } from 'trpc-to-openapi';
 import { z } from 'zod';
+import { zServiceDefinition } from '../shared/definition.js';
 import { zErrorBody } from '../shared/schemas.js';
 import type { AppRouter } from './routers/_app.js';
+import type { Meta } from './trpc.js';
 
 type Json = Record<string, unknown>;
 
@@ -26,14 +28,34 @@ export function buildOpenApiDocument(router: AppRouter, version: string): Json {
   schemas.Error = errorSchema;
   const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
 
-  for (const pathItem of Object.values((doc.paths ?? {}) as Record<string, Json>)) {
-    for (const op of Object.values(pathItem) as Json[]) {
+  // The definition body is checked in the service layer; describe its real shape here.
+  const { $schema: __, ...definitionSchema } = z.toJSONSchema(zServiceDefinition, { io: 'input', unrepresentable: 'any' });
+  schemas.ServiceDefinition = definitionSchema;
+  const definitionBody = { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ServiceDefinition' } } } };
+
+  const metas = new Map<string, Meta>();
+  const procedures = (router._def as unknown as { procedures: Record<string, { _def: { meta?: Meta } }> }).procedures;
+  for (const p of Object.values(procedures)) {
+    const o = p._def.meta?.openapi;
+    if (o) metas.set(`${o.method.toLowerCase()} ${o.path}`, p._def.meta!);
+  }
+
+  for (const [path, pathItem] of Object.entries((doc.paths ?? {}) as Record<string, Json>)) {
+    for (const [method, op] of Object.entries(pathItem) as [string, Json][]) {
       const responses = op?.responses as Record<string, Json> | undefined;
       if (!responses) continue;
       for (const [status, response] of Object.entries(responses)) {
         if (Number(status) >= 400) response.content = errorContent;
       }
       responses['500'] ??= { description: 'Internal server error', content: errorContent };
+      const meta = metas.get(`${method} ${path}`);
+      if (meta?.successStatus && responses['200']) {
+        responses[String(meta.successStatus)] = responses['200'];
+        delete responses['200'];
+      }
+      if ((path === '/api/services' && method === 'post') || (path === '/api/services/{id}' && method === 'put')) {
+        op.requestBody = definitionBody;
+      }
     }
   }
   return doc;

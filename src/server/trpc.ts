@@ -21,7 +21,18 @@ export interface Context {
   crossSite: boolean;
 }
 
-export type Meta = OpenApiMeta;
+export type Meta = OpenApiMeta & {
+  /** Audit action written for every call of this procedure, e.g. "service.restart". */
+  audit?: string;
+  /** REST status on success when it is not 200 (201 for creations). */
+  successStatus?: number;
+};
+
+/** What a handler adds to its audit entry: the target when the input has no id, and details. */
+export interface AuditNote {
+  target?: string;
+  details?: Record<string, unknown>;
+}
 
 const t = initTRPC
   .meta<Meta>()
@@ -73,6 +84,32 @@ export const authedProcedure = publicProcedure.use(({ ctx, type, next }) => {
     throw new TRPCError({ code: 'FORBIDDEN', message: 'Cross-origin request refused' });
   }
   return next({ ctx: { ...ctx, session: ctx.session } });
+});
+
+/**
+ * The audit choke point: every procedure whose meta names an audit action is
+ * recorded here, success or failure, with the actor from the session. Handlers
+ * only add details (through ctx.audit); they never write entries themselves.
+ */
+export const auditedProcedure = authedProcedure.use(async ({ ctx, meta, getRawInput, next }) => {
+  const action = meta?.audit;
+  if (!action) return next({ ctx: { audit: {} as AuditNote } });
+  const note: AuditNote = {};
+  const result = await next({ ctx: { audit: note } });
+  // Runs before input parsing, so the id comes from the raw input (REST puts path params there too).
+  const inputId = ((await getRawInput().catch(() => undefined)) as { id?: unknown } | undefined)?.id;
+  const outputId = result.ok ? (result.data as { id?: unknown } | undefined)?.id : undefined;
+  const id = typeof inputId === 'string' ? inputId : typeof outputId === 'string' ? outputId : undefined;
+  const [kind] = action.split('.');
+  const failure = result.ok ? undefined : contractError(result.error).body;
+  await ctx.app.audit.record({
+    actor: ctx.session.user.username,
+    action,
+    target: note.target ?? (id ? `${kind}:${id}` : null),
+    outcome: result.ok ? 'success' : 'failure',
+    details: { ...note.details, ...(failure ? { error: failure.error, code: failure.code } : {}) },
+  });
+  return result;
 });
 
 export const createCallerFactory = t.createCallerFactory;

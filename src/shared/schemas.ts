@@ -33,3 +33,66 @@ export const zHealthStatus = z.object({
   services: z.array(z.object({ id: z.string(), name: z.string(), status: zServiceStatus })),
 });
 export type HealthStatus = z.infer<typeof zHealthStatus>;
+
+export const zContainerStatus = z.enum(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead', 'missing']);
+export const zContainerHealth = z.enum(['healthy', 'unhealthy', 'starting', 'none']);
+
+export const zContainerObject = z.object({
+  name: z.string(),
+  service: z.string().meta({ description: 'The compose service key' }),
+  image: z.string(),
+  container_id: z.string().nullable().meta({ description: 'null when the container does not exist (yet)' }),
+  status: zContainerStatus,
+  health: zContainerHealth,
+  ports: z.array(z.string()).meta({ description: 'Published ports as host_ip:host_port->container_port/proto' }),
+});
+
+export const zLastError = z.object({
+  error: z.string(),
+  details: z.string().optional(),
+  code: z.string(),
+  at: z.iso.datetime(),
+});
+
+export const zServiceObject = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: zServiceStatus,
+  containers: z.array(zContainerObject),
+  definition: z.record(z.string(), z.unknown()).meta({ description: 'The service definition (compose shape, normalized)' }),
+  adopted: z.boolean(),
+  last_error: zLastError.nullable().meta({ description: 'Why the last deploy failed; null after a successful one' }),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+});
+export type ServiceObject = z.infer<typeof zServiceObject>;
+export type ContainerObject = z.infer<typeof zContainerObject>;
+
+export const zIdInput = z.object({ id: z.string().min(1).max(64) });
+
+export const zEnvironmentMap = z.record(z.string(), z.record(z.string(), z.string()));
+
+/**
+ * A service definition as a request body: checked precisely by the server
+ * (zServiceDefinition, or parseComposeYaml when `yaml` is given), so that
+ * every problem is reported with its path rather than a generic shape error.
+ */
+export const zDefinitionBody = z.looseObject({
+  name: z.string().meta({ description: 'The service (compose project) name' }),
+  yaml: z.string().optional().meta({ description: 'Compose YAML, instead of `services` (tRPC clients, the dashboard)' }),
+});
+
+export const zDeleteInput = z.object({
+  id: z.string().min(1).max(64),
+  mode: z.enum(['soft', 'hard']).default('soft').meta({ description: 'soft keeps named volumes; hard removes them too' }),
+});
+
+export const zEnvironmentInput = z.object({
+  id: z.string().min(1).max(64),
+  environment: z.record(z.string(), z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))),
+});
+
+export const zDiscoveredProject = z.object({
+  project: z.string(),
+  containers: z.array(z.object({ name: z.string(), service: z.string(), image: z.string(), status: z.string() })),
+});

@@ -57,6 +57,12 @@ export function toEngineError(err: unknown, action = 'Docker request failed'): C
     return new CapstanError('SERVICE_UNAVAILABLE', 'Docker engine unavailable', { details, cause: err });
   }
   const details = engineMessage(e);
+  if (/port is already allocated|address already in use/i.test(details)) {
+    return new CapstanError('CONFLICT', 'Port already allocated', { details, cause: err });
+  }
+  if (e?.statusCode === 409 && /name .* is already in use/i.test(details)) {
+    return new CapstanError('CONFLICT', 'Container name already in use', { details, cause: err });
+  }
   switch (e?.statusCode) {
     case 400:
       return new CapstanError('BAD_REQUEST', action, { details, cause: err });

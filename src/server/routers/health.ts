@@ -8,5 +8,5 @@ export const healthRouter = router({
     .meta({ openapi: { method: 'GET', path: '/api/health/status', tags: ['health'], summary: 'Status of every service' } })
     .input(z.void())
     .output(zHealthStatus)
-    .query(({ ctx }) => getHealthStatus(ctx.app.engine)),
+    .query(({ ctx }) => getHealthStatus(ctx.app.services)),
 });

@@ -1,0 +1,128 @@
+import type Docker from 'dockerode';
+import { engineCall } from './errors.js';
+import { LABEL_COMPOSE_SERVICE, LABEL_CONFIG_HASH, LABEL_PROJECT, LABEL_SERVICE_ID } from './labels.js';
+
+export type ContainerHealth = 'healthy' | 'unhealthy' | 'starting' | 'none';
+
+/** What one container-list call tells about a compose container; enough for status and planning. */
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  project: string;
+  /** The compose service key. */
+  key: string;
+  serviceId: string | undefined;
+  configHash: string | undefined;
+  image: string;
+  imageId: string;
+  /** Docker's state: created, running, paused, restarting, removing, exited, dead. */
+  state: string;
+  health: ContainerHealth;
+  labels: Record<string, string>;
+  ports: { ip?: string; privatePort: number; publicPort?: number; type: string }[];
+}
+
+const STOP_TIMEOUT_S = 10;
+/** Longer than the stop grace period, so a slow stop is not mistaken for an unreachable engine. */
+const SLOW_CALL_MS = (STOP_TIMEOUT_S + 20) * 1000;
+
+function healthFromStatus(status: string): ContainerHealth {
+  if (status.includes('(healthy)')) return 'healthy';
+  if (status.includes('(unhealthy)')) return 'unhealthy';
+  if (status.includes('(health: starting)')) return 'starting';
+  return 'none';
+}
+
+export function toContainerInfo(c: Docker.ContainerInfo): ContainerInfo {
+  const labels = c.Labels ?? {};
+  return {
+    id: c.Id,
+    name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
+    project: labels[LABEL_PROJECT] ?? '',
+    key: labels[LABEL_COMPOSE_SERVICE] ?? '',
+    serviceId: labels[LABEL_SERVICE_ID],
+    configHash: labels[LABEL_CONFIG_HASH],
+    image: c.Image,
+    imageId: c.ImageID,
+    state: c.State,
+    health: healthFromStatus(c.Status ?? ''),
+    labels,
+    ports: (c.Ports ?? []).map((p) => ({
+      ...(p.IP ? { ip: p.IP } : {}),
+      privatePort: p.PrivatePort,
+      ...(p.PublicPort ? { publicPort: p.PublicPort } : {}),
+      type: p.Type,
+    })),
+  };
+}
+
+/** Every container of every compose project, in ONE engine call. */
+export function listComposeContainers(docker: Docker): Promise<ContainerInfo[]> {
+  return engineCall(async (abortSignal) => {
+    const list = await docker.listContainers({ all: true, filters: { label: [LABEL_PROJECT] }, abortSignal });
+    return list.map(toContainerInfo);
+  }, 'Could not list containers');
+}
+
+/** Every container on the engine (for name and port conflicts with what Capstan does not manage). */
+export function listAllContainers(docker: Docker): Promise<ContainerInfo[]> {
+  return engineCall(async (abortSignal) => (await docker.listContainers({ all: true, abortSignal })).map(toContainerInfo), 'Could not list containers');
+}
+
+export function createContainer(docker: Docker, options: Docker.ContainerCreateOptions): Promise<string> {
+  return engineCall(async (abortSignal) => {
+    const c = await docker.createContainer({ ...options, abortSignal } as Docker.ContainerCreateOptions);
+    return c.id;
+  }, `Could not create container ${options.name ?? ''}`.trim());
+}
+
+export function startContainer(docker: Docker, id: string, name = id): Promise<void> {
+  return engineCall(async (abortSignal) => {
+    try {
+      await docker.getContainer(id).start({ abortSignal });
+    } catch (err) {
+      // 304: already running, which is what we wanted.
+      if ((err as { statusCode?: number }).statusCode !== 304) throw err;
+    }
+  }, `Could not start container ${name}`, SLOW_CALL_MS);
+}
+
+export function stopContainer(docker: Docker, id: string, name = id): Promise<void> {
+  return engineCall(async (abortSignal) => {
+    try {
+      await docker.getContainer(id).stop({ t: STOP_TIMEOUT_S, abortSignal });
+    } catch (err) {
+      // 304: already stopped.
+      if ((err as { statusCode?: number }).statusCode !== 304) throw err;
+    }
+  }, `Could not stop container ${name}`, SLOW_CALL_MS);
+}
+
+export function restartContainer(docker: Docker, id: string, name = id): Promise<void> {
+  return engineCall(
+    (abortSignal) => docker.getContainer(id).restart({ t: STOP_TIMEOUT_S, abortSignal }) as Promise<void>,
+    `Could not restart container ${name}`,
+    SLOW_CALL_MS,
+  );
+}
+
+export function removeContainer(docker: Docker, id: string, name = id): Promise<void> {
+  return engineCall(async (abortSignal) => {
+    try {
+      await docker.getContainer(id).remove({ force: true, v: false, abortSignal });
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    }
+  }, `Could not remove container ${name}`, SLOW_CALL_MS);
+}
+
+export function renameContainer(docker: Docker, id: string, newName: string): Promise<void> {
+  return engineCall(
+    (abortSignal) => docker.getContainer(id).rename({ name: newName, abortSignal }) as Promise<void>,
+    `Could not rename container to ${newName}`,
+  );
+}
+
+export function inspectContainer(docker: Docker, id: string): Promise<Docker.ContainerInspectInfo> {
+  return engineCall((abortSignal) => docker.getContainer(id).inspect({ abortSignal }), 'Could not inspect container');
+}

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import {
+  zDefinitionBody,
+  zDeleteInput,
+  zDiscoveredProject,
+  zEnvironmentInput,
+  zEnvironmentMap,
+  zIdInput,
+  zServiceObject,
+  zSuccess,
+} from '../../shared/schemas.js';
+import { adoptProject, discoverProjects } from '../services/adopt.js';
+import { definitionFromBody, definitionYaml } from '../services/definitions.js';
+import { auditedProcedure, authedProcedure, router } from '../trpc.js';
+
+const tags = ['services'];
+const ok = { success: true as const };
+
+export const servicesRouter = router({
+  list: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/api/services', tags, summary: 'Every service with its status' } })
+    .input(z.void())
+    .output(z.array(zServiceObject))
+    .query(({ ctx }) => ctx.app.services.list()),
+
+  // Declared before /api/services/{id} so that "discover" is not taken for an id.
+  discover: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/api/services/discover', tags, summary: 'Compose projects on the engine that are not Capstan services' } })
+    .input(z.void())
+    .output(z.array(zDiscoveredProject))
+    .query(({ ctx }) => discoverProjects(ctx.app.engine.docker, ctx.app.serviceStore)),
+
+  adopt: auditedProcedure
+    .meta({
+      openapi: { method: 'POST', path: '/api/services/adopt', tags, summary: 'Make a running compose project a Capstan service, without restarting it' },
+      audit: 'service.adopt',
+      successStatus: 201,
+    })
+    .input(z.object({ project: z.string().min(1).max(63) }))
+    .output(zServiceObject.extend({ warnings: z.array(z.string()) }))
+    .mutation(async ({ ctx, input }) => {
+      const { row, warnings } = await adoptProject(ctx.app.engine.docker, ctx.app.serviceStore, input.project);
+      ctx.audit.details = { name: row.name, warnings };
+      return { ...(await ctx.app.services.get(row.id)), warnings };
+    }),
+
+  get: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/api/services/{id}', tags, summary: 'One service' } })
+    .input(zIdInput)
+    .output(zServiceObject)
+    .query(({ ctx, input }) => ctx.app.services.get(input.id)),
+
+  exportYaml: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/api/services/{id}/yaml', tags, summary: 'The definition as compose YAML' } })
+    .input(zIdInput)
+    .output(z.object({ yaml: z.string() }))
+    .query(async ({ ctx, input }) => ({ yaml: definitionYaml(await ctx.app.serviceStore.get(input.id)) })),
+
+  create: auditedProcedure
+    .meta({
+      openapi: { method: 'POST', path: '/api/services', tags, summary: 'Create a service and deploy its containers' },
+      audit: 'service.create',
+      successStatus: 201,
+    })
+    .input(zDefinitionBody)
+    .output(zServiceObject)
+    .mutation(async ({ ctx, input }) => {
+      const definition = definitionFromBody(input);
+      ctx.audit.details = { name: definition.name, containers: Object.keys(definition.services) };
+      const { service, steps } = await ctx.app.services.create(definition);
+      ctx.audit.details = { ...ctx.audit.details, status: service.status, steps: steps.length };
+      return service;
+    }),
+
+  update: auditedProcedure
+    .meta({
+      openapi: { method: 'PUT', path: '/api/services/{id}', tags, summary: 'Replace the definition; changed containers are recreated' },
+      audit: 'service.update',
+    })
+    .input(zDefinitionBody.extend({ id: z.string().min(1).max(64) }))
+    .output(zServiceObject)
+    .mutation(async ({ ctx, input }) => {
+      const { id, ...body } = input;
+      const { service, steps } = await ctx.app.services.update(id, definitionFromBody(body));
+      ctx.audit.details = { name: service.name, status: service.status, changes: steps };
+      return service;
+    }),
+
+  redeploy: auditedProcedure
+    .meta({
+      openapi: { method: 'POST', path: '/api/services/{id}/redeploy', tags, summary: 'Apply the definition again (pulls missing images, recreates what drifted)' },
+      audit: 'service.redeploy',
+    })
+    .input(zIdInput)
+    .output(zServiceObject)
+    .mutation(async ({ ctx, input }) => {
+      const { service, steps } = await ctx.app.services.redeploy(input.id);
+      ctx.audit.details = { name: service.name, status: service.status, changes: steps };
+      return service;
+    }),
+
+  delete: auditedProcedure
+    .meta({
+      openapi: { method: 'DELETE', path: '/api/services/{id}', tags, summary: 'Delete a service: soft keeps named volumes, hard removes them' },
+      audit: 'service.delete',
+    })
+    .input(zDeleteInput)
+    .output(zSuccess)
+    .mutation(async ({ ctx, input }) => {
+      const { removed } = await ctx.app.services.remove(input.id, input.mode);
+      ctx.audit.details = { mode: input.mode, removed };
+      return ok;
+    }),
+
+  start: auditedProcedure
+    .meta({ openapi: { method: 'POST', path: '/api/services/{id}/start', tags, summary: 'Start the containers in depends_on order' }, audit: 'service.start' })
+    .input(zIdInput)
+    .output(zSuccess)
+    .mutation(async ({ ctx, input }) => (await ctx.app.services.start(input.id), ok)),
+
+  stop: auditedProcedure
+    .meta({ openapi: { method: 'POST', path: '/api/services/{id}/stop', tags, summary: 'Stop the containers in reverse depends_on order' }, audit: 'service.stop' })
+    .input(zIdInput)
+    .output(zSuccess)
+    .mutation(async ({ ctx, input }) => (await ctx.app.services.stop(input.id), ok)),
+
+  restart: auditedProcedure
+    .meta({ openapi: { method: 'POST', path: '/api/services/{id}/restart', tags, summary: 'Restart the containers in depends_on order' }, audit: 'service.restart' })
+    .input(zIdInput)
+    .output(zSuccess)
+    .mutation(async ({ ctx, input }) => (await ctx.app.services.restart(input.id), ok)),
+
+  getEnv: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/api/services/{id}/env', tags, summary: 'Environment of each container' } })
+    .input(zIdInput)
+    .output(z.object({ environment: zEnvironmentMap }))
+    .query(async ({ ctx, input }) => ({ environment: await ctx.app.services.getEnvironment(input.id) })),
+
+  setEnv: auditedProcedure
+    .meta({
+      openapi: { method: 'PUT', path: '/api/services/{id}/env', tags, summary: 'Replace the environment of the named containers; those recreated' },
+      audit: 'service.env',
+    })
+    .input(zEnvironmentInput)
+    .output(zServiceObject)
+    .mutation(async ({ ctx, input }) => {
+      const { service, changedKeys } = await ctx.app.services.setEnvironment(input.id, input.environment);
+      // Keys only: values are secrets.
+      ctx.audit.details = { name: service.name, changed_keys: changedKeys, status: service.status };
+      return service;
+    }),
+});

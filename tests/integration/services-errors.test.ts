@@ -1,0 +1,149 @@
+import { createServer } from 'node:net';
+import { describe, expect, inject, it } from 'vitest';
+import { freePort, inspect, projectContainers, testDocker, uniqueName } from '../helpers/engine.js';
+import { isContractError, useServer } from '../helpers/server.js';
+
+const ctx = useServer();
+const docker = testDocker();
+const image = () => inject('testEnv').image;
+
+const sleeper = (extra: Record<string, unknown> = {}) => ({ image: image(), command: ['sleep', '86400'], ...extra });
+
+async function api(method: string, path: string, body?: unknown) {
+  return ctx.s.request(method, path, { token: ctx.token, ...(body === undefined ? {} : { body }) });
+}
+
+async function expectError(res: { status: number; json: any; text: string }, status: number, details?: RegExp) {
+  expect(res.status, res.text).toBe(status);
+  expect(isContractError(res.json), res.text).toBe(true);
+  if (details) expect(res.json.details).toMatch(details);
+}
+
+describe('bad definitions are a 400 naming the field, and change nothing', () => {
+  const cases: [string, unknown, RegExp][] = [
+    ['unknown key', { name: 'x1', services: { a: sleeper({ privileged: true }) } }, /services\.a.*privileged/],
+    ['unknown top-level key', { name: 'x1', services: { a: sleeper() }, networks: {} }, /networks/],
+    ['depends_on cycle', { name: 'x1', services: { a: sleeper({ depends_on: ['b'] }), b: sleeper({ depends_on: ['a'] }) } }, /cycle/],
+    ['unknown depends_on', { name: 'x1', services: { a: sleeper({ depends_on: ['ghost'] }) } }, /services\.a\.depends_on/],
+    ['bad port', { name: 'x1', services: { a: sleeper({ ports: ['80:99999'] }) } }, /services\.a\.ports\.0/],
+    ['bad volume', { name: 'x1', services: { a: sleeper({ volumes: ['./rel:/data'] }) } }, /services\.a\.volumes\.0/],
+    ['duplicate container_name', { name: 'x1', services: { a: sleeper({ container_name: 'same' }), b: sleeper({ container_name: 'same' }) } }, /container_name/],
+    ['invalid name', { name: 'Bad Name!', services: { a: sleeper() } }, /^name/],
+    ['no image', { name: 'x1', services: { a: { command: ['sleep', '1'] } } }, /services\.a\.image/],
+  ];
+  it.each(cases)('%s', async (_label, body, details) => {
+    await expectError(await api('POST', '/api/services', body), 400, details);
+    expect((await api('GET', '/api/services')).json).toEqual([]);
+  });
+
+  it('YAML errors name their line', async () => {
+    const res = await ctx.s.request('POST', '/trpc/services.create', {
+      token: ctx.token,
+      body: { name: 'yamlbad', yaml: `services:\n  a:\n    image: ${image()}\n    ports:\n      - "nope"\n` },
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.error.details).toMatch(/line 5/);
+  });
+
+  it('a rename is refused', async () => {
+    const name = uniqueName('ren');
+    const created = await api('POST', '/api/services', { name, services: { a: sleeper() } });
+    const res = await api('PUT', `/api/services/${created.json.id}`, { name: `${name}x`, services: { a: sleeper() } });
+    await expectError(res, 400, /^name/);
+    await api('DELETE', `/api/services/${created.json.id}?mode=hard`);
+  });
+});
+
+describe('404 for an unknown id', () => {
+  it.each([
+    ['GET', '/api/services/nope123'],
+    ['PUT', '/api/services/nope123'],
+    ['DELETE', '/api/services/nope123'],
+    ['POST', '/api/services/nope123/start'],
+    ['POST', '/api/services/nope123/stop'],
+    ['POST', '/api/services/nope123/restart'],
+    ['GET', '/api/services/nope123/env'],
+    ['PUT', '/api/services/nope123/env'],
+  ])('%s %s', async (method, path) => {
+    const body = method === 'PUT' ? (path.endsWith('/env') ? { environment: {} } : { name: 'nope', services: { a: sleeper() } }) : undefined;
+    await expectError(await api(method, path, body), 404);
+  });
+});
+
+describe('409 conflicts', () => {
+  it('a name already used', async () => {
+    const name = uniqueName('dup');
+    const first = await api('POST', '/api/services', { name, services: { a: sleeper() } });
+    expect(first.status).toBe(201);
+    await expectError(await api('POST', '/api/services', { name, services: { b: sleeper() } }), 409, /name/);
+    await api('DELETE', `/api/services/${first.json.id}?mode=hard`);
+  });
+
+  it('a port published by another container, and a container name Capstan does not manage', async () => {
+    const port = await freePort();
+    const stranger = await docker.createContainer({
+      name: uniqueName('stranger'),
+      Image: image(),
+      Cmd: ['sleep', '86400'],
+      ExposedPorts: { '80/tcp': {} },
+      HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } },
+    });
+    await stranger.start();
+    try {
+      const portClash = await api('POST', '/api/services', { name: uniqueName('pc'), services: { a: sleeper({ ports: [`127.0.0.1:${port}:80`] }) } });
+      await expectError(portClash, 409, new RegExp(`${port}`));
+      const strangerName = (await stranger.inspect()).Name.slice(1);
+      const nameClash = await api('POST', '/api/services', { name: uniqueName('nc'), services: { a: sleeper({ container_name: strangerName }) } });
+      await expectError(nameClash, 409, /Capstan does not manage/);
+      expect((await api('GET', '/api/services')).json).toEqual([]);
+    } finally {
+      await stranger.remove({ force: true });
+    }
+  });
+});
+
+describe('a deploy that fails half-way', () => {
+  it('a bad image: status error with the reason, and what ran before keeps running', async () => {
+    const name = uniqueName('badimg');
+    const created = await api('POST', '/api/services', { name, services: { a: sleeper(), b: sleeper() } });
+    const before = created.json.containers.map((c: { container_id: string }) => c.container_id);
+    const def = structuredClone(created.json.definition);
+    def.services.b.image = `${inject('testEnv').registry}/capstan/does-not-exist:1`;
+    const res = await api('PUT', `/api/services/${created.json.id}`, def);
+    expect(res.status).toBe(200);
+    expect(res.json.status).toBe('error');
+    expect(res.json.last_error).toMatchObject({ error: expect.stringMatching(/not found/), code: 'NOT_FOUND' });
+    expect(res.json.last_error.details).toBeTruthy();
+    expect(res.json.containers.map((c: { container_id: string }) => c.container_id)).toEqual(before);
+    for (const id of before) expect((await inspect(docker, id)).State.Running).toBe(true);
+
+    // Fixing the definition clears the error.
+    def.services.b.image = image();
+    const fixed = await api('PUT', `/api/services/${created.json.id}`, def);
+    expect(fixed.json.status).toBe('running');
+    expect(fixed.json.last_error).toBeNull();
+    await api('DELETE', `/api/services/${created.json.id}?mode=hard`);
+  });
+
+  it('a port held by a process outside Docker: status error, and the old container is back', async () => {
+    const name = uniqueName('held');
+    const port = await freePort();
+    const created = await api('POST', '/api/services', { name, services: { a: sleeper() } });
+    const oldId = created.json.containers[0].container_id;
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(port, '127.0.0.1', r));
+    try {
+      const def = structuredClone(created.json.definition);
+      def.services.a.ports = [`127.0.0.1:${port}:80`];
+      const res = await api('PUT', `/api/services/${created.json.id}`, def);
+      expect(res.json.status).toBe('error');
+      expect(res.json.last_error).toMatchObject({ error: 'Port already allocated', code: 'CONFLICT' });
+      expect(res.json.containers[0].container_id).toBe(oldId);
+      expect((await inspect(docker, oldId)).State.Running).toBe(true);
+      expect((await projectContainers(docker, name)).length).toBe(1);
+    } finally {
+      holder.close();
+      await api('DELETE', `/api/services/${created.json.id}?mode=hard`);
+    }
+  });
+});

@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { freePort, inspect, networkExists, projectContainers, testDocker, uniqueName, volumeExists } from '../helpers/engine.js';
+import { useServer } from '../helpers/server.js';
+
+const ctx = useServer();
+const docker = testDocker();
+const env = () => inject('testEnv');
+
+function blog(name: string, port: number) {
+  return {
+    name,
+    services: {
+      db: {
+        image: env().image,
+        command: ['sleep', '86400'],
+        environment: { DB_PASSWORD: 'Sup3r-Secret-Db-Value' },
+        volumes: ['dbdata:/data'],
+        restart: 'unless-stopped',
+      },
+      web: {
+        image: env().httpdImage,
+        container_name: `${name}-web`,
+        ports: [`127.0.0.1:${port}:80`],
+        environment: ['GREETING=hello', 'MODE=prod'],
+        depends_on: ['db'],
+        restart: 'always',
+      },
+    },
+  };
+}
+
+async function api(method: string, path: string, body?: unknown) {
+  return ctx.s.request(method, path, { token: ctx.token, ...(body === undefined ? {} : { body }) });
+}
+
+const byService = (svc: { containers: { service: string; container_id: string | null }[] }) =>
+  Object.fromEntries(svc.containers.map((c) => [c.service, c.container_id]));
+
+describe('a two-container service on the real engine', () => {
+  const name = uniqueName('blog');
+  let port: number;
+  let id: string;
+
+  it('is created, deployed in depends_on order, labelled like compose, and answers HTTP', async () => {
+    port = await freePort();
+    const res = await api('POST', '/api/services', blog(name, port));
+    expect(res.status, res.text).toBe(201);
+    id = res.json.id;
+    expect(res.json).toMatchObject({ name, status: 'running', last_error: null });
+    expect(res.json.containers.map((c: { name: string; status: string }) => [c.name, c.status])).toEqual([
+      [`${name}-db-1`, 'running'],
+      [`${name}-web`, 'running'],
+    ]);
+    expect(res.json.definition.services.web.environment).toEqual({ GREETING: 'hello', MODE: 'prod' });
+
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.status).toBe(200);
+
+    const [db, web] = await Promise.all(res.json.containers.map((c: { container_id: string }) => inspect(docker, c.container_id)));
+    expect(Date.parse(db!.State.StartedAt)).toBeLessThanOrEqual(Date.parse(web!.State.StartedAt));
+    for (const [c, key] of [[db!, 'db'], [web!, 'web']] as const) {
+      expect(c.Config.Labels).toMatchObject({
+        'com.docker.compose.project': name,
+        'com.docker.compose.service': key,
+        'io.capstan.service-id': id,
+      });
+      expect(Object.keys(c.NetworkSettings.Networks)).toEqual([`${name}_default`]);
+    }
+    expect(web!.NetworkSettings.Networks[`${name}_default`]!.Aliases).toEqual(expect.arrayContaining(['web']));
+    expect(db!.Config.Env).toContain('DB_PASSWORD=Sup3r-Secret-Db-Value');
+    expect(db!.HostConfig.RestartPolicy?.Name).toBe('unless-stopped');
+    expect(db!.Mounts.find((m: { Destination: string }) => m.Destination === '/data')?.Name).toBe(`${name}_dbdata`);
+
+    const network = await docker.getNetwork(`${name}_default`).inspect();
+    expect(network.Labels).toMatchObject({ 'com.docker.compose.project': name, 'io.capstan.service-id': id });
+    const volume = await docker.getVolume(`${name}_dbdata`).inspect();
+    expect(volume.Labels).toMatchObject({ 'com.docker.compose.project': name, 'com.docker.compose.volume': 'dbdata' });
+  });
+
+  it('is listed, and shown by health', async () => {
+    const list = await api('GET', '/api/services');
+    expect(list.json.find((s: { id: string }) => s.id === id)?.status).toBe('running');
+    const health = await api('GET', '/api/health/status');
+    expect(health.json.services).toContainEqual({ id, name, status: 'running' });
+  });
+
+  it('stops (reverse order), starts and restarts', async () => {
+    expect((await api('POST', `/api/services/${id}/stop`)).json).toEqual({ success: true });
+    const stopped = await api('GET', `/api/services/${id}`);
+    expect(stopped.json.status).toBe('stopped');
+    expect(stopped.json.containers.every((c: { status: string }) => c.status === 'exited')).toBe(true);
+
+    expect((await api('POST', `/api/services/${id}/start`)).status).toBe(200);
+    const started = await api('GET', `/api/services/${id}`);
+    expect(started.json.status).toBe('running');
+    const webId = byService(started.json).web!;
+    const before = (await inspect(docker, webId)).State.StartedAt;
+
+    expect((await api('POST', `/api/services/${id}/restart`)).status).toBe(200);
+    const after = await inspect(docker, webId);
+    expect(after.State.Running).toBe(true);
+    expect(after.State.StartedAt).not.toBe(before);
+  });
+
+  it('stopping one container through the engine makes the service partial', async () => {
+    const svc = await api('GET', `/api/services/${id}`);
+    await docker.getContainer(byService(svc.json).web!).stop({ t: 1 });
+    expect((await api('GET', `/api/services/${id}`)).json.status).toBe('partial');
+    await api('POST', `/api/services/${id}/start`);
+    expect((await api('GET', `/api/services/${id}`)).json.status).toBe('running');
+  });
+
+  it('env put recreates only the affected container and audits keys, never values', async () => {
+    const before = byService((await api('GET', `/api/services/${id}`)).json);
+    const res = await api('PUT', `/api/services/${id}/env`, { environment: { web: { GREETING: 'Changed-Env-Value-42', MODE: 'prod' } } });
+    expect(res.status, res.text).toBe(200);
+    const after = byService(res.json);
+    expect(after.db).toBe(before.db);
+    expect(after.web).not.toBe(before.web);
+    expect((await inspect(docker, after.web!)).Config.Env).toContain('GREETING=Changed-Env-Value-42');
+    const env = await api('GET', `/api/services/${id}/env`);
+    expect(env.json.environment).toEqual({
+      db: { DB_PASSWORD: 'Sup3r-Secret-Db-Value' },
+      web: { GREETING: 'Changed-Env-Value-42', MODE: 'prod' },
+    });
+    const audit = await ctx.s.app.database.client.execute("SELECT * FROM audit_log WHERE action = 'service.env'");
+    expect(audit.rows).toHaveLength(1);
+    expect(JSON.parse(String(audit.rows[0]!.details))).toMatchObject({ changed_keys: { web: ['GREETING'] } });
+    const all = JSON.stringify((await ctx.s.app.database.client.execute('SELECT * FROM audit_log')).rows);
+    expect(all).not.toContain('Changed-Env-Value-42');
+    expect(all).not.toContain('Sup3r-Secret-Db-Value');
+  });
+
+  it("an update of one container's command leaves the other's container untouched", async () => {
+    const current = (await api('GET', `/api/services/${id}`)).json;
+    const before = byService(current);
+    const def = structuredClone(current.definition);
+    def.services.db.command = ['sleep', '86401'];
+    const res = await api('PUT', `/api/services/${id}`, def);
+    expect(res.status, res.text).toBe(200);
+    const after = byService(res.json);
+    expect(after.db).not.toBe(before.db);
+    expect(after.web).toBe(before.web);
+    expect((await inspect(docker, after.db!)).Config.Cmd).toEqual(['sleep', '86401']);
+  });
+
+  it('applying the same definition again changes nothing', async () => {
+    const current = (await api('GET', `/api/services/${id}`)).json;
+    const res = await api('PUT', `/api/services/${id}`, current.definition);
+    expect(byService(res.json)).toEqual(byService(current));
+    expect((await api('POST', `/api/services/${id}/redeploy`)).json.status).toBe('running');
+    expect(byService((await api('GET', `/api/services/${id}`)).json)).toEqual(byService(current));
+    const last = await ctx.s.app.database.client.execute("SELECT details FROM audit_log WHERE action = 'service.redeploy'");
+    expect(JSON.parse(String(last.rows[0]!.details)).changes).toEqual([]);
+  });
+
+  it('exports its definition as compose YAML', async () => {
+    const res = await api('GET', `/api/services/${id}/yaml`);
+    expect(res.status).toBe(200);
+    expect(res.json.yaml).toMatch(/^services:|\nservices:/m);
+    expect(res.json.yaml).toContain('sleep');
+  });
+
+  it('soft delete removes containers and network but keeps the named volume', async () => {
+    const res = await api('DELETE', `/api/services/${id}`);
+    expect(res.json).toEqual({ success: true });
+    expect(await projectContainers(docker, name)).toEqual([]);
+    expect(await networkExists(docker, `${name}_default`)).toBe(false);
+    expect(await volumeExists(docker, `${name}_dbdata`)).toBe(true);
+    expect((await api('GET', `/api/services/${id}`)).status).toBe(404);
+    await docker.getVolume(`${name}_dbdata`).remove();
+  });
+});
+
+describe('hard delete and YAML', () => {
+  it('a service created from compose YAML over tRPC, hard-deleted with its volume', async () => {
+    const name = uniqueName('yaml');
+    const yaml = `services:\n  app:\n    image: ${env().image}\n    command: ["sleep", "86400"]\n    volumes:\n      - appdata:/data\nvolumes:\n  appdata: {}\n`;
+    const created = await ctx.s.request('POST', '/trpc/services.create', { token: ctx.token, body: { name, yaml } });
+    expect(created.status, created.text).toBe(200);
+    const svc = created.json.result.data;
+    expect(svc.status).toBe('running');
+    expect(await volumeExists(docker, `${name}_appdata`)).toBe(true);
+    const del = await ctx.s.request('DELETE', `/api/services/${svc.id}?mode=hard`, { token: ctx.token });
+    expect(del.json).toEqual({ success: true });
+    expect(await volumeExists(docker, `${name}_appdata`)).toBe(false);
+    expect(await projectContainers(docker, name)).toEqual([]);
+  });
+});
