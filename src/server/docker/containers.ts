@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { engineCall } from './errors.js';
+import { engineCall, ignoreMissing } from './errors.js';
 import { LABEL_COMPOSE_SERVICE, LABEL_CONFIG_HASH, LABEL_PROJECT, LABEL_SERVICE_ID } from './labels.js';
 
 export type ContainerHealth = 'healthy' | 'unhealthy' | 'starting' | 'none';
@@ -107,13 +107,11 @@ export function restartContainer(docker: Docker, id: string, name = id): Promise
 }
 
 export function removeContainer(docker: Docker, id: string, name = id): Promise<void> {
-  return engineCall(async (abortSignal) => {
-    try {
-      await docker.getContainer(id).remove({ force: true, v: false, abortSignal });
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode !== 404) throw err;
-    }
-  }, `Could not remove container ${name}`, SLOW_CALL_MS);
+  return engineCall(
+    (abortSignal) => ignoreMissing(() => docker.getContainer(id).remove({ force: true, v: false, abortSignal })),
+    `Could not remove container ${name}`,
+    SLOW_CALL_MS,
+  );
 }
 
 export function renameContainer(docker: Docker, id: string, newName: string): Promise<void> {

@@ -88,3 +88,25 @@ export async function engineCall<T>(
     throw toEngineError(err, action);
   }
 }
+
+const isMissing = (err: unknown) => (err as { statusCode?: number } | undefined)?.statusCode === 404;
+
+/** true when the call succeeds, false when the engine says the object does not exist. */
+export async function exists(call: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await call();
+    return true;
+  } catch (err) {
+    if (isMissing(err)) return false;
+    throw err;
+  }
+}
+
+/** Runs a removal; an object that is already gone is what the caller wanted. */
+export async function ignoreMissing(call: () => Promise<unknown>): Promise<void> {
+  try {
+    await call();
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+  }
+}

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { CapstanError } from '../errors.js';
-import { engineCall, toEngineError } from './errors.js';
+import { engineCall, exists, toEngineError } from './errors.js';
 
 /** "registry:5000/org/app:1.2" → repo "registry:5000/org/app", tag "1.2"; a digest reference keeps its digest. */
 export function splitImageRef(ref: string): { repo: string; tag: string } {
@@ -13,15 +13,7 @@ export function splitImageRef(ref: string): { repo: string; tag: string } {
 }
 
 export function imageExists(docker: Docker, ref: string): Promise<boolean> {
-  return engineCall(async (abortSignal) => {
-    try {
-      await docker.getImage(ref).inspect({ abortSignal } as object);
-      return true;
-    } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) return false;
-      throw err;
-    }
-  }, `Could not inspect image ${ref}`);
+  return engineCall((abortSignal) => exists(() => docker.getImage(ref).inspect({ abortSignal } as object)), `Could not inspect image ${ref}`);
 }
 
 export interface PullEvent {

@@ -16,6 +16,18 @@ import { auditedProcedure, authedProcedure, router } from '../trpc.js';
 const tags = ['services'];
 const ok = { success: true as const };
 
+/** start, stop and restart: the same route shape around one ServiceManager method each. */
+function lifecycle(operation: 'start' | 'stop' | 'restart', summary: string) {
+  return auditedProcedure
+    .meta({ openapi: { method: 'POST', path: `/api/services/{id}/${operation}`, tags, summary }, audit: `service.${operation}` })
+    .input(zIdInput)
+    .output(zSuccess)
+    .mutation(async ({ ctx, input }) => {
+      await ctx.app.services[operation](input.id);
+      return ok;
+    });
+}
+
 export const servicesRouter = router({
   list: authedProcedure
     .meta({ openapi: { method: 'GET', path: '/api/services', tags, summary: 'Every service with its status' } })
@@ -112,23 +124,9 @@ export const servicesRouter = router({
       return ok;
     }),
 
-  start: auditedProcedure
-    .meta({ openapi: { method: 'POST', path: '/api/services/{id}/start', tags, summary: 'Start the containers in depends_on order' }, audit: 'service.start' })
-    .input(zIdInput)
-    .output(zSuccess)
-    .mutation(async ({ ctx, input }) => (await ctx.app.services.start(input.id), ok)),
-
-  stop: auditedProcedure
-    .meta({ openapi: { method: 'POST', path: '/api/services/{id}/stop', tags, summary: 'Stop the containers in reverse depends_on order' }, audit: 'service.stop' })
-    .input(zIdInput)
-    .output(zSuccess)
-    .mutation(async ({ ctx, input }) => (await ctx.app.services.stop(input.id), ok)),
-
-  restart: auditedProcedure
-    .meta({ openapi: { method: 'POST', path: '/api/services/{id}/restart', tags, summary: 'Restart the containers in depends_on order' }, audit: 'service.restart' })
-    .input(zIdInput)
-    .output(zSuccess)
-    .mutation(async ({ ctx, input }) => (await ctx.app.services.restart(input.id), ok)),
+  start: lifecycle('start', 'Start the containers in depends_on order'),
+  stop: lifecycle('stop', 'Stop the containers in reverse depends_on order'),
+  restart: lifecycle('restart', 'Restart the containers in depends_on order'),
 
   getEnv: authedProcedure
     .meta({ openapi: { method: 'GET', path: '/api/services/{id}/env', tags, summary: 'Environment of each container' } })
