@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Gives the test suite a private Docker Engine and a local registry (v2).
+# Gives the test suite a private Docker Engine, a local registry (v2) and a PostgreSQL server.
 #   scripts/test-env.sh [up]          install, start, build images, print env (default)
-#   scripts/test-env.sh stop          stop registry + dockerd (data is kept)
+#   scripts/test-env.sh stop          stop registry + dockerd + postgres (data is kept)
 #   scripts/test-env.sh stop-docker   stop only dockerd (for outage tests)
 #   scripts/test-env.sh start-docker  start only dockerd
-# Progress goes to stderr; `up` prints only KEY=value lines on stdout (also in $DIR/env).
+#   scripts/test-env.sh stop-pg       stop only postgres
+#   scripts/test-env.sh start-pg      start only postgres
+# Progress goes to stderr; `up` prints only KEY=value lines on stdout (also in $DIR/env, mode 0600:
+# it holds the database password). CAPSTAN_TEST_NO_PG=1 makes `up` skip PostgreSQL (a second engine
+# instance does not need its own).
 set -euo pipefail
 
 DIR=${CAPSTAN_TEST_ENV_DIR:-/tmp/capstan-test-env}
@@ -18,6 +22,8 @@ REG=127.0.0.1:$REG_PORT
 IMAGE=capstan-test/busybox:latest
 HTTPD_IMAGE=capstan-test/httpd:latest
 REG_REPO=$REG/capstan/busybox
+PG_PORT=${CAPSTAN_TEST_PG_PORT:-5058}
+PG_USER=capstan PG_DB=capstan_jobs
 PACKAGES=(docker.io docker-registry busybox-static chromium postgresql)
 
 log() { printf '[test-env] %s\n' "$*" >&2; }
@@ -25,6 +31,8 @@ die() { log "ERROR: $*"; exit 1; }
 # Prefer Debian's client: it matches the Debian dockerd (a newer /usr/local/bin/docker also works).
 # A caller's context/TLS settings must not redirect us away from the private socket.
 unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
+# Likewise a caller's PGHOST/PGSSLMODE/PGSERVICE/... must not redirect or break our psql calls.
+for v in $(compgen -e); do [[ $v != PG* ]] || unset "$v"; done
 dk_bin() { if [ -x /usr/bin/docker ]; then echo /usr/bin/docker; else echo docker; fi; }
 dk() { "$(dk_bin)" -H "unix://$SOCK" "$@"; }
 http_ok() { curl --noproxy '*' -fsS -m 5 -o /dev/null "$@" 2>/dev/null; }
@@ -199,26 +207,158 @@ push_images() {
   done
 }
 
+# ---- 5. postgres (external job-queue database) --------------------------------
+# Debian's postgresql package, but not its cluster: a private data dir run by the `postgres` user
+# (the server refuses to run as root), TCP on 127.0.0.1 only, password (scram) auth over TCP and
+# peer auth on a private unix socket for our own admin psql.
+pg_paths() { # absolute paths: as_pg runs from / and postgres' cwd (checked below) is the resolved path
+  PG_ROOT=$(cd "$DIR" && pwd -P)
+  PGDATA=$PG_ROOT/postgres PG_SOCK=$PG_ROOT/pg-socket PG_LOG=$PG_ROOT/postgres.log PG_PWFILE=$PG_ROOT/postgres-password
+}
+as_pg() { (cd / && exec runuser -u postgres -- "$@") 9>&-; }  # fd 9 = our lock: must not leak into the server
+
+pg_bin() { # sets PG_BIN: an existing cluster needs its own major version; a new one gets the newest installed
+  local v
+  if [ -f "$PGDATA/PG_VERSION" ]; then v=$(cat "$PGDATA/PG_VERSION")
+    [ -x "/usr/lib/postgresql/$v/bin/postgres" ] ||
+      die "$PGDATA is a PostgreSQL $v cluster but $v is not installed; remove $PGDATA to re-create it"
+  else
+    v=$(printf '%s\n' /usr/lib/postgresql/*/bin/postgres | sort -V | tail -n 1)
+    [ -x "$v" ] || die "no PostgreSQL server under /usr/lib/postgresql (package postgresql)"
+    v=${v#/usr/lib/postgresql/}; v=${v%%/*}
+  fi
+  PG_BIN=/usr/lib/postgresql/$v/bin
+}
+
+# The postmaster of *our* data dir: postmaster.pid alone is not enough, since after a kill -9 it names
+# a zombie (see alive) or, after a reboot, any process, possibly another instance's postgres.
+pg_pid() {
+  local pid; pid=$(head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null) || return 1
+  alive "$pid" postgres && [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$PGDATA" ] && echo "$pid"
+}
+pg_leftovers() { # live postgres processes still running in our data dir (children of a killed postmaster)
+  local f pid; for f in /proc/[0-9]*/cwd; do pid=${f#/proc/}; pid=${pid%/cwd}
+    [ "$(readlink "$f" 2>/dev/null)" = "$PGDATA" ] && alive "$pid" postgres && echo "$pid"; done; true
+}
+pg_ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -t 5; }
+pg_login_ok() { # the URL we print really works: role, password and database are in place
+  PGPASSWORD=$PG_PASSWORD PGCONNECT_TIMEOUT=5 "$PG_BIN/psql" -X -q -At -h 127.0.0.1 -p "$PG_PORT" \
+    -U "$PG_USER" -d "$PG_DB" -c 'select 1' >/dev/null 2>&1
+}
+
+pg_init() { # initdb into a temp dir, then rename: a $PGDATA that exists is always complete
+  local tmp=$PGDATA.init
+  rm -rf "$tmp"; mkdir -m 700 "$tmp"; chown postgres:postgres "$tmp"
+  log "initdb $PGDATA (PostgreSQL $(basename "$(dirname "$PG_BIN")"))"
+  # (its output, which names the temp dir, only matters when it fails)
+  as_pg "$PG_BIN/initdb" -D "$tmp" -U postgres -E UTF8 --no-locale \
+    --auth-local=peer --auth-host=scram-sha-256 >"$PG_ROOT/initdb.log" 2>&1 ||
+    { cat "$PG_ROOT/initdb.log" >&2; die "initdb failed"; }
+  # Only what we use: no replication, no ::1 (we listen on 127.0.0.1 only).
+  printf '%s\n' '# written by scripts/test-env.sh' 'local all postgres peer' \
+    'host all all 127.0.0.1/32 scram-sha-256' >"$tmp/pg_hba.conf"
+  # A test server: losing the last commits in a crash is fine (no corruption, unlike fsync=off).
+  printf '%s\n' '# scripts/test-env.sh' 'synchronous_commit = off' 'max_connections = 200' >>"$tmp/postgresql.conf"
+  chown postgres:postgres "$tmp/pg_hba.conf"
+  mv "$tmp" "$PGDATA"
+}
+
+pg_password() { # generated once; hex is URL-safe as is
+  if [ ! -s "$PG_PWFILE" ]; then
+    (umask 077; od -An -tx1 -N 24 /dev/urandom | tr -d ' \n' >"$PG_PWFILE.tmp") && mv "$PG_PWFILE.tmp" "$PG_PWFILE"
+  fi
+  chmod 600 "$PG_PWFILE"; PG_PASSWORD=$(cat "$PG_PWFILE")
+}
+
+pg_provision() { # role + database; idempotent, runs only when the login check fails
+  log "creating role $PG_USER and database $PG_DB"
+  # Via stdin (not argv, visible in ps); \gexec makes the CREATEs conditional.
+  as_pg "$PG_BIN/psql" -X -q -h "$PG_SOCK" -p "$PG_PORT" -d postgres -v ON_ERROR_STOP=1 >&2 <<EOF
+\set pw '$PG_PASSWORD'
+SELECT 'CREATE ROLE $PG_USER' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_USER') \gexec
+ALTER ROLE $PG_USER LOGIN CREATEDB PASSWORD :'pw';
+SELECT 'CREATE DATABASE $PG_DB OWNER $PG_USER'
+  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$PG_DB') \gexec
+EOF
+}
+
+start_pg() {
+  pg_paths; pg_bin; pg_password
+  local pid i
+  if pid=$(pg_pid); then
+    # Same cluster asked for another port (CAPSTAN_TEST_PG_PORT changed): restart on the new one.
+    if [ "$(sed -n 4p "$PGDATA/postmaster.pid")" != "$PG_PORT" ]; then stop_pg
+    else  # running; maybe still in crash recovery: give it time, never start a 2nd
+      for ((i = 0; i < 120; i++)); do pg_ready && break; sleep 0.5; done
+      pg_ready || { tail -n 20 "$PG_LOG" >&2; die "postgres (pid $pid) runs but does not answer on 127.0.0.1:$PG_PORT"; }
+      pg_login_ok || pg_provision
+      log "postgres already up"; return
+    fi
+  fi
+  pg_ready && die "something else already serves PostgreSQL on 127.0.0.1:$PG_PORT (not our $PGDATA); stop it or set CAPSTAN_TEST_PG_PORT"
+  # The postgres user must reach $DIR (created by root, perhaps with a tight umask): traverse only.
+  chmod o+x "$PG_ROOT"
+  as_pg test -x "$PG_ROOT" || die "user postgres cannot traverse to $DIR (a parent dir lacks o+x)"
+  [ -d "$PGDATA" ] || pg_init
+  # Not running, so whatever pid files exist are stale. The server itself refuses to start while
+  # postmaster.pid or the socket's .lock names a live pid, and a zombie counts as live.
+  local left; left=$(pg_leftovers)
+  for ((i = 0; i < 10 && ${#left}; i++)); do sleep 0.5; left=$(pg_leftovers); done
+  # Children of a killed postmaster still attached to its shared memory block block a new one.
+  [ -z "$left" ] || { log "killing leftover postgres processes: $(echo $left)"; kill -KILL $left 2>/dev/null || true; sleep 1; }
+  rm -f "$PGDATA/postmaster.pid"
+  mkdir -p "$PG_SOCK"; chown postgres:postgres "$PG_SOCK"; chmod 700 "$PG_SOCK"; rm -f "$PG_SOCK"/.s.PGSQL.*
+  # The server (user postgres) appends to its log, but may not create files in root's $DIR.
+  touch "$PG_LOG"; chown postgres:postgres "$PG_LOG"; chmod 600 "$PG_LOG"
+  log "starting postgres on 127.0.0.1:$PG_PORT ($PGDATA)"
+  # pg_ctl puts the server in its own session with stdio on the log: it outlives us, holds no pipe.
+  # -t 120: after a kill -9 the server replays WAL before it accepts connections.
+  if ! as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PG_LOG" -w -t 120 \
+      -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k '$PG_SOCK'" start >&2; then
+    tail -n 20 "$PG_LOG" >&2; die "postgres did not start (log above: $PG_LOG)"
+  fi
+  pg_login_ok || pg_provision
+  pg_login_ok || die "cannot log in as $PG_USER to 127.0.0.1:$PG_PORT/$PG_DB after provisioning"
+  log "postgres up"
+}
+
+stop_pg() {
+  pg_paths
+  local pid; pid=$(pg_pid) || return 0   # also when there is no cluster (or no postgres installed)
+  pg_bin; log "stopping postgres (pid $pid)"
+  # -m fast: roll back open transactions (tests may leave connections behind) rather than wait for them
+  as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >&2 && return
+  log "pg_ctl stop failed, sending SIGQUIT"; kill -QUIT "$pid" 2>/dev/null || true
+  local i; for ((i = 0; i < 20; i++)); do alive "$pid" || return 0; sleep 0.5; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
 # ---- main ---------------------------------------------------------------------
 cmd=${1:-up}
-case $cmd in up | stop | stop-docker | start-docker) ;; *) die "usage: $0 [up|stop|stop-docker|start-docker]" ;; esac
+case $cmd in up | stop | stop-docker | start-docker | stop-pg | start-pg) ;;
+  *) die "usage: $0 [up|stop|stop-docker|start-docker|stop-pg|start-pg]" ;; esac
 [ "$(id -u)" = 0 ] || die "must run as root (dockerd, apt-get)"
 mkdir -p "$DIR"
 exec 9>"$DIR/.lock"; flock -w 600 9 || die "another test-env.sh holds $DIR/.lock"  # serialise parallel runs
 
 case $cmd in
-  stop) stop_pidfile "$DIR/registry.pid" docker-registry; stop_docker ;;
+  stop) stop_pidfile "$DIR/registry.pid" docker-registry; stop_docker; stop_pg ;;
   stop-docker) stop_docker ;;
   start-docker) start_docker ;;
+  stop-pg) stop_pg ;;
+  start-pg) ensure_packages; start_pg ;;
   up)
     start=$SECONDS
     ensure_packages; start_docker; start_registry; build_images; push_images
+    [ "${CAPSTAN_TEST_NO_PG:-}" = 1 ] || start_pg
     env_text="DOCKER_HOST=unix://$SOCK
 CAPSTAN_TEST_REGISTRY=$REG
 CAPSTAN_TEST_IMAGE=$IMAGE
 CAPSTAN_TEST_HTTPD_IMAGE=$HTTPD_IMAGE
 CAPSTAN_TEST_REGISTRY_IMAGE=$REG_REPO:1"
-    printf '%s\n' "$env_text" >"$DIR/env.tmp" && mv "$DIR/env.tmp" "$DIR/env"
+    [ "${CAPSTAN_TEST_NO_PG:-}" = 1 ] ||
+      env_text+=$'\n'"CAPSTAN_TEST_PG_URL=postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB"
+    (umask 077; printf '%s\n' "$env_text" >"$DIR/env.tmp") && mv "$DIR/env.tmp" "$DIR/env"
     log "ready in $((SECONDS - start))s (env in $DIR/env)"
     printf '%s\n' "$env_text" ;;
 esac

@@ -60,6 +60,40 @@ export const services = sqliteTable('service', {
   /** Adopted from an existing compose project: its containers are found by project label, not by Capstan's id. */
   adopted: integer('adopted', { mode: 'boolean' }).notNull().default(false),
   lastError: text('last_error', { mode: 'json' }).$type<LastError>(),
+  /** Set when a delete is queued: no new deploy may start, and the row goes when the delete job ends. */
+  deleting: integer('deleting', { mode: 'boolean' }).notNull().default(false),
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
   updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
 });
+
+export interface DeploymentStep {
+  at: string;
+  action: string;
+  target: string;
+}
+
+/**
+ * One run of a long operation on a service (deploy, update, env change,
+ * redeploy, delete), as a job applies it. Kept after the service is gone.
+ */
+export const deployments = sqliteTable(
+  'deployment',
+  {
+    id: text('id').primaryKey(),
+    serviceId: text('service_id').notNull(),
+    serviceName: text('service_name').notNull(),
+    kind: text('kind', { enum: ['create', 'update', 'env', 'redeploy', 'delete', 'scheduled'] }).notNull(),
+    status: text('status', { enum: ['queued', 'running', 'succeeded', 'failed'] }).notNull(),
+    actor: text('actor').notNull(),
+    params: text('params', { mode: 'json' }).$type<Record<string, unknown>>(),
+    steps: text('steps', { mode: 'json' }).notNull().$type<DeploymentStep[]>(),
+    error: text('error', { mode: 'json' }).$type<LastError>(),
+    attempts: integer('attempts').notNull().default(0),
+    /** Bumped on every change: the id of the last event a subscriber saw. */
+    version: integer('version').notNull().default(0),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    startedAt: integer('started_at', { mode: 'timestamp_ms' }),
+    finishedAt: integer('finished_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [index('deployment_service_idx').on(t.serviceId, t.createdAt), index('deployment_status_idx').on(t.status)],
+);

@@ -9,8 +9,11 @@ import type { Config } from './env.js';
 import type { Logger } from './log.js';
 import { AuditLog } from './services/audit.js';
 import { AuthService } from './services/auth.js';
+import { DeploymentStore } from './services/deployment-store.js';
 import { ServiceManager } from './services/services.js';
 import { ServiceStore } from './services/service-store.js';
+import { StatusFeed } from './services/status-feed.js';
+import { EngineWatcher } from './docker/events.js';
 import { UserService } from './services/users.js';
 
 /** Everything a request or a job may use, built once at start. */
@@ -25,8 +28,11 @@ export interface App {
   users: UserService;
   auth: AuthService;
   engine: Engine;
+  watcher: EngineWatcher;
   serviceStore: ServiceStore;
+  deployments: DeploymentStore;
   services: ServiceManager;
+  statusFeed: StatusFeed;
 }
 
 export const packageVersion: string = (
@@ -47,7 +53,26 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
   const users = new UserService(db, sessions);
   const auth = new AuthService(users, sessions, new LoginThrottle(), audit);
   const engine = new Engine(createDockerClient(config.docker));
+  const watcher = new EngineWatcher(engine.docker, log);
   const serviceStore = new ServiceStore(db);
-  const services = new ServiceManager(engine.docker, serviceStore, log);
-  return { version: packageVersion, config, log, database, db, sessions, audit, users, auth, engine, serviceStore, services };
+  const deployments = new DeploymentStore(db);
+  const services = new ServiceManager(engine.docker, serviceStore, deployments, watcher);
+  const statusFeed = new StatusFeed(services, watcher, deployments, log);
+  return {
+    version: packageVersion,
+    config,
+    log,
+    database,
+    db,
+    sessions,
+    audit,
+    users,
+    auth,
+    engine,
+    watcher,
+    serviceStore,
+    deployments,
+    services,
+    statusFeed,
+  };
 }

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { createApp, type App } from './app.js';
 import { ConfigError, loadConfig, type Config } from './env.js';
 import { createRequestHandler } from './http.js';
+import { startJobs, type Jobs } from '../jobs/worker.js';
 import { createLogger, type Logger } from './log.js';
 import { ensureFirstAdmin } from './services/users.js';
 
@@ -21,6 +22,7 @@ export interface RunningCapstan {
 export async function startCapstan(config: Config, log: Logger = createLogger()): Promise<RunningCapstan> {
   const app = await createApp(config, log);
   let server: Server | undefined;
+  let jobs: Jobs | undefined;
   try {
     const admin = await ensureFirstAdmin(app.users, config.admin);
     if (admin) {
@@ -33,6 +35,22 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
       });
     }
     await app.sessions.deleteExpired();
+    app.watcher.start();
+    jobs = await startJobs({
+      dataDir: config.dataDir,
+      databaseUrl: config.jobsDatabaseUrl,
+      log,
+      deps: {
+        docker: app.engine.docker,
+        store: app.serviceStore,
+        deployments: app.deployments,
+        services: app.services,
+        watcher: app.watcher,
+        audit: app.audit,
+        log,
+      },
+    });
+    app.services.queue = jobs;
 
     server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000 }, createRequestHandler(app));
     // Long-lived SSE responses must not be cut by the keep-alive timer.
@@ -54,6 +72,9 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
       ...(admin?.generatedPassword ? { generatedAdmin: { username: admin.username, password: admin.generatedPassword } } : {}),
       stop: once(async () => {
         await closeServer(server!);
+        await jobs!.stop();
+        app.statusFeed.stop();
+        app.watcher.stop();
         app.database.close();
         log.info('capstan stopped');
       }),
@@ -61,6 +82,8 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
     return running;
   } catch (err) {
     if (server?.listening) await closeServer(server);
+    await jobs?.stop().catch(() => {});
+    app.watcher.stop();
     app.database.close();
     throw err;
   }

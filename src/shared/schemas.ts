@@ -96,3 +96,38 @@ export const zDiscoveredProject = z.object({
   project: z.string(),
   containers: z.array(z.object({ name: z.string(), service: z.string(), image: z.string(), status: z.string() })),
 });
+
+export const zDeploymentObject = z.object({
+  id: z.string(),
+  service_id: z.string(),
+  service_name: z.string(),
+  kind: z.enum(['create', 'update', 'env', 'redeploy', 'delete', 'scheduled']),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed']),
+  actor: z.string(),
+  steps: z.array(z.object({ at: z.iso.datetime(), action: z.string(), target: z.string() })),
+  error: zLastError.nullable(),
+  attempts: z.number().int(),
+  created_at: z.iso.datetime(),
+  started_at: z.iso.datetime().nullable(),
+  finished_at: z.iso.datetime().nullable(),
+});
+export type DeploymentObject = z.infer<typeof zDeploymentObject>;
+
+/** A queued operation answers with the service and the deployment that will apply it. */
+export const zQueuedService = zServiceObject.extend({ deployment_id: z.string() });
+
+export const zStatusEvent = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('service'),
+    id: z.string(),
+    name: z.string(),
+    status: zServiceStatus,
+    containers: z.array(z.object({ name: z.string(), status: zContainerStatus, health: zContainerHealth })),
+  }),
+  z.object({ kind: z.literal('service-removed'), id: z.string() }),
+  z.object({ kind: z.literal('engine'), available: z.boolean(), details: z.string().optional() }),
+]);
+export type StatusEvent = z.infer<typeof zStatusEvent>;
+
+/** tRPC puts the last event id a reconnecting SSE client saw here (it must be in the schema, or zod strips it). */
+export const zResumable = z.object({ lastEventId: z.string().nullish() });

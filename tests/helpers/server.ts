@@ -112,3 +112,27 @@ export function useServer(env: Record<string, string | undefined> = {}): { s: Te
   afterAll(() => ctx.s?.dispose());
   return ctx;
 }
+
+/** Polls a deployment until it has finished (tests may poll; the product does not). */
+export async function waitForDeployment(s: TestServer, token: string, id: string, ms = 60_000): Promise<any> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const res = await s.request('GET', `/api/deployments/${id}`, { token });
+    if (res.status !== 200) throw new Error(`deployment ${id}: ${res.status} ${res.text}`);
+    if (res.json.status === 'succeeded' || res.json.status === 'failed') return res.json;
+    if (Date.now() > until) throw new Error(`deployment ${id} still ${res.json.status} after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Sends an operation that queues a deployment, waits for it, and returns the
+ * response, the finished deployment and the service as it is afterwards.
+ */
+export async function deployAndWait(s: TestServer, token: string, method: string, path: string, body?: unknown) {
+  const res = await s.request(method, path, { token, ...(body === undefined ? {} : { body }) });
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
+  const deployment = await waitForDeployment(s, token, res.json.deployment_id);
+  const service = (await s.request('GET', `/api/services/${res.json.id}`, { token })).json;
+  return { res, deployment, service };
+}

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { describe, expect, inject, it } from 'vitest';
 import { freePort, inspect, projectContainers, testDocker, uniqueName } from '../helpers/engine.js';
-import { isContractError, useServer } from '../helpers/server.js';
+import { deployAndWait, isContractError, useServer } from '../helpers/server.js';
 
 const ctx = useServer();
 const docker = testDocker();
@@ -12,6 +12,8 @@ const sleeper = (extra: Record<string, unknown> = {}) => ({ image: image(), comm
 async function api(method: string, path: string, body?: unknown) {
   return ctx.s.request(method, path, { token: ctx.token, ...(body === undefined ? {} : { body }) });
 }
+
+const deploy = (method: string, path: string, body?: unknown) => deployAndWait(ctx.s, ctx.token, method, path, body);
 
 async function expectError(res: { status: number; json: any; text: string }, status: number, details?: RegExp) {
   expect(res.status, res.text).toBe(status);
@@ -47,10 +49,10 @@ describe('bad definitions are a 400 naming the field, and change nothing', () =>
 
   it('a rename is refused', async () => {
     const name = uniqueName('ren');
-    const created = await api('POST', '/api/services', { name, services: { a: sleeper() } });
-    const res = await api('PUT', `/api/services/${created.json.id}`, { name: `${name}x`, services: { a: sleeper() } });
+    const { service } = await deploy('POST', '/api/services', { name, services: { a: sleeper() } });
+    const res = await api('PUT', `/api/services/${service.id}`, { name: `${name}x`, services: { a: sleeper() } });
     await expectError(res, 400, /^name/);
-    await api('DELETE', `/api/services/${created.json.id}?mode=hard`);
+    await api('DELETE', `/api/services/${service.id}?mode=hard`);
   });
 });
 
@@ -73,10 +75,10 @@ describe('404 for an unknown id', () => {
 describe('409 conflicts', () => {
   it('a name already used', async () => {
     const name = uniqueName('dup');
-    const first = await api('POST', '/api/services', { name, services: { a: sleeper() } });
-    expect(first.status).toBe(201);
+    const first = await deploy('POST', '/api/services', { name, services: { a: sleeper() } });
+    expect(first.res.status).toBe(201);
     await expectError(await api('POST', '/api/services', { name, services: { b: sleeper() } }), 409, /name/);
-    await api('DELETE', `/api/services/${first.json.id}?mode=hard`);
+    await api('DELETE', `/api/services/${first.service.id}?mode=hard`);
   });
 
   it('a port published by another container, and a container name Capstan does not manage', async () => {
@@ -105,45 +107,47 @@ describe('409 conflicts', () => {
 describe('a deploy that fails half-way', () => {
   it('a bad image: status error with the reason, and what ran before keeps running', async () => {
     const name = uniqueName('badimg');
-    const created = await api('POST', '/api/services', { name, services: { a: sleeper(), b: sleeper() } });
-    const before = created.json.containers.map((c: { container_id: string }) => c.container_id);
-    const def = structuredClone(created.json.definition);
+    const created = (await deploy('POST', '/api/services', { name, services: { a: sleeper(), b: sleeper() } })).service;
+    const before = created.containers.map((c: { container_id: string }) => c.container_id);
+    const def = structuredClone(created.definition);
     def.services.b.image = `${inject('testEnv').registry}/capstan/does-not-exist:1`;
-    const res = await api('PUT', `/api/services/${created.json.id}`, def);
+    const { res, deployment, service } = await deploy('PUT', `/api/services/${created.id}`, def);
     expect(res.status).toBe(200);
-    expect(res.json.status).toBe('error');
-    expect(res.json.last_error).toMatchObject({ error: expect.stringMatching(/not found/), code: 'NOT_FOUND' });
-    expect(res.json.last_error.details).toBeTruthy();
-    expect(res.json.containers.map((c: { container_id: string }) => c.container_id)).toEqual(before);
+    expect(deployment.status).toBe('failed');
+    expect(deployment.error).toMatchObject({ code: 'NOT_FOUND' });
+    expect(service.status).toBe('error');
+    expect(service.last_error).toMatchObject({ error: expect.stringMatching(/not found/), code: 'NOT_FOUND' });
+    expect(service.last_error.details).toBeTruthy();
+    expect(service.containers.map((c: { container_id: string }) => c.container_id)).toEqual(before);
     for (const id of before) expect((await inspect(docker, id)).State.Running).toBe(true);
 
     // Fixing the definition clears the error.
     def.services.b.image = image();
-    const fixed = await api('PUT', `/api/services/${created.json.id}`, def);
-    expect(fixed.json.status).toBe('running');
-    expect(fixed.json.last_error).toBeNull();
-    await api('DELETE', `/api/services/${created.json.id}?mode=hard`);
+    const fixed = await deploy('PUT', `/api/services/${created.id}`, def);
+    expect(fixed.service.status).toBe('running');
+    expect(fixed.service.last_error).toBeNull();
+    await api('DELETE', `/api/services/${created.id}?mode=hard`);
   });
 
   it('a port held by a process outside Docker: status error, and the old container is back', async () => {
     const name = uniqueName('held');
     const port = await freePort();
-    const created = await api('POST', '/api/services', { name, services: { a: sleeper() } });
-    const oldId = created.json.containers[0].container_id;
+    const created = (await deploy('POST', '/api/services', { name, services: { a: sleeper() } })).service;
+    const oldId = created.containers[0].container_id;
     const holder = createServer();
     await new Promise<void>((r) => holder.listen(port, '127.0.0.1', r));
     try {
-      const def = structuredClone(created.json.definition);
+      const def = structuredClone(created.definition);
       def.services.a.ports = [`127.0.0.1:${port}:80`];
-      const res = await api('PUT', `/api/services/${created.json.id}`, def);
-      expect(res.json.status).toBe('error');
-      expect(res.json.last_error).toMatchObject({ error: 'Port already allocated', code: 'CONFLICT' });
-      expect(res.json.containers[0].container_id).toBe(oldId);
+      const { service } = await deploy('PUT', `/api/services/${created.id}`, def);
+      expect(service.status).toBe('error');
+      expect(service.last_error).toMatchObject({ error: 'Port already allocated', code: 'CONFLICT' });
+      expect(service.containers[0].container_id).toBe(oldId);
       expect((await inspect(docker, oldId)).State.Running).toBe(true);
       expect((await projectContainers(docker, name)).length).toBe(1);
     } finally {
       holder.close();
-      await api('DELETE', `/api/services/${created.json.id}?mode=hard`);
+      await api('DELETE', `/api/services/${created.id}?mode=hard`);
     }
   });
 });

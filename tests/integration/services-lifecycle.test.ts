@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { freePort, inspect, networkExists, projectContainers, testDocker, uniqueName, volumeExists } from '../helpers/engine.js';
-import { useServer } from '../helpers/server.js';
+import { deployAndWait, useServer, waitForDeployment } from '../helpers/server.js';
 
 const ctx = useServer();
 const docker = testDocker();
@@ -34,6 +34,8 @@ async function api(method: string, path: string, body?: unknown) {
   return ctx.s.request(method, path, { token: ctx.token, ...(body === undefined ? {} : { body }) });
 }
 
+const deploy = (method: string, path: string, body?: unknown) => deployAndWait(ctx.s, ctx.token, method, path, body);
+
 const byService = (svc: { containers: { service: string; container_id: string | null }[] }) =>
   Object.fromEntries(svc.containers.map((c) => [c.service, c.container_id]));
 
@@ -44,20 +46,26 @@ describe('a two-container service on the real engine', () => {
 
   it('is created, deployed in depends_on order, labelled like compose, and answers HTTP', async () => {
     port = await freePort();
-    const res = await api('POST', '/api/services', blog(name, port));
-    expect(res.status, res.text).toBe(201);
-    id = res.json.id;
-    expect(res.json).toMatchObject({ name, status: 'running', last_error: null });
-    expect(res.json.containers.map((c: { name: string; status: string }) => [c.name, c.status])).toEqual([
+    const { res: created, deployment, service: res } = await deploy('POST', '/api/services', blog(name, port));
+    expect(created.status, created.text).toBe(201);
+    expect(created.json).toMatchObject({ name, status: 'deploying', deployment_id: expect.any(String) });
+    expect(deployment).toMatchObject({ status: 'succeeded', kind: 'create', actor: 'admin', error: null });
+    expect(deployment.steps.map((s: { action: string; target: string }) => `${s.action} ${s.target}`)).toEqual(
+      expect.arrayContaining([`create ${name}-db-1`, `start ${name}-db-1`, `create ${name}-web`, `start ${name}-web`]),
+    );
+    id = res.id;
+    const json = res;
+    expect(json).toMatchObject({ name, status: 'running', last_error: null });
+    expect(json.containers.map((c: { name: string; status: string }) => [c.name, c.status])).toEqual([
       [`${name}-db-1`, 'running'],
       [`${name}-web`, 'running'],
     ]);
-    expect(res.json.definition.services.web.environment).toEqual({ GREETING: 'hello', MODE: 'prod' });
+    expect(json.definition.services.web.environment).toEqual({ GREETING: 'hello', MODE: 'prod' });
 
     const page = await fetch(`http://127.0.0.1:${port}/`);
     expect(page.status).toBe(200);
 
-    const [db, web] = await Promise.all(res.json.containers.map((c: { container_id: string }) => inspect(docker, c.container_id)));
+    const [db, web] = await Promise.all(json.containers.map((c: { container_id: string }) => inspect(docker, c.container_id)));
     expect(Date.parse(db!.State.StartedAt)).toBeLessThanOrEqual(Date.parse(web!.State.StartedAt));
     for (const [c, key] of [[db!, 'db'], [web!, 'web']] as const) {
       expect(c.Config.Labels).toMatchObject({
@@ -106,16 +114,17 @@ describe('a two-container service on the real engine', () => {
   it('stopping one container through the engine makes the service partial', async () => {
     const svc = await api('GET', `/api/services/${id}`);
     await docker.getContainer(byService(svc.json).web!).stop({ t: 1 });
-    expect((await api('GET', `/api/services/${id}`)).json.status).toBe('partial');
+    // The live view follows the engine's events: it catches up, it is not read synchronously.
+    await expect.poll(async () => (await api('GET', `/api/services/${id}`)).json.status).toBe('partial');
     await api('POST', `/api/services/${id}/start`);
     expect((await api('GET', `/api/services/${id}`)).json.status).toBe('running');
   });
 
   it('env put recreates only the affected container and audits keys, never values', async () => {
     const before = byService((await api('GET', `/api/services/${id}`)).json);
-    const res = await api('PUT', `/api/services/${id}/env`, { environment: { web: { GREETING: 'Changed-Env-Value-42', MODE: 'prod' } } });
-    expect(res.status, res.text).toBe(200);
-    const after = byService(res.json);
+    const { res: put, service } = await deploy('PUT', `/api/services/${id}/env`, { environment: { web: { GREETING: 'Changed-Env-Value-42', MODE: 'prod' } } });
+    expect(put.status, put.text).toBe(200);
+    const after = byService(service);
     expect(after.db).toBe(before.db);
     expect(after.web).not.toBe(before.web);
     expect((await inspect(docker, after.web!)).Config.Env).toContain('GREETING=Changed-Env-Value-42');
@@ -137,9 +146,8 @@ describe('a two-container service on the real engine', () => {
     const before = byService(current);
     const def = structuredClone(current.definition);
     def.services.db.command = ['sleep', '86401'];
-    const res = await api('PUT', `/api/services/${id}`, def);
-    expect(res.status, res.text).toBe(200);
-    const after = byService(res.json);
+    const { service } = await deploy('PUT', `/api/services/${id}`, def);
+    const after = byService(service);
     expect(after.db).not.toBe(before.db);
     expect(after.web).toBe(before.web);
     expect((await inspect(docker, after.db!)).Config.Cmd).toEqual(['sleep', '86401']);
@@ -147,12 +155,13 @@ describe('a two-container service on the real engine', () => {
 
   it('applying the same definition again changes nothing', async () => {
     const current = (await api('GET', `/api/services/${id}`)).json;
-    const res = await api('PUT', `/api/services/${id}`, current.definition);
-    expect(byService(res.json)).toEqual(byService(current));
-    expect((await api('POST', `/api/services/${id}/redeploy`)).json.status).toBe('running');
-    expect(byService((await api('GET', `/api/services/${id}`)).json)).toEqual(byService(current));
-    const last = await ctx.s.app.database.client.execute("SELECT details FROM audit_log WHERE action = 'service.redeploy'");
-    expect(JSON.parse(String(last.rows[0]!.details)).changes).toEqual([]);
+    const updated = await deploy('PUT', `/api/services/${id}`, current.definition);
+    expect(byService(updated.service)).toEqual(byService(current));
+    expect(updated.deployment.steps).toEqual([]);
+    const again = await deploy('POST', `/api/services/${id}/redeploy`);
+    expect(again.service.status).toBe('running');
+    expect(again.deployment.steps).toEqual([]);
+    expect(byService(again.service)).toEqual(byService(current));
   });
 
   it('exports its definition as compose YAML', async () => {
@@ -180,7 +189,7 @@ describe('hard delete and YAML', () => {
     const created = await ctx.s.request('POST', '/trpc/services.create', { token: ctx.token, body: { name, yaml } });
     expect(created.status, created.text).toBe(200);
     const svc = created.json.result.data;
-    expect(svc.status).toBe('running');
+    expect((await waitForDeployment(ctx.s, ctx.token, svc.deployment_id)).status).toBe('succeeded');
     expect(await volumeExists(docker, `${name}_appdata`)).toBe(true);
     const del = await ctx.s.request('DELETE', `/api/services/${svc.id}?mode=hard`, { token: ctx.token });
     expect(del.json).toEqual({ success: true });

@@ -1,4 +1,5 @@
 import { authRouter } from './auth.js';
+import { deploymentsRouter } from './deployments.js';
 import { healthRouter } from './health.js';
 import { servicesRouter } from './services.js';
 import { router } from '../trpc.js';
@@ -7,6 +8,7 @@ export const appRouter = router({
   auth: authRouter,
   health: healthRouter,
   services: servicesRouter,
+  deployments: deploymentsRouter,
 });
 
 export type AppRouter = typeof appRouter;

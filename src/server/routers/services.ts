@@ -1,3 +1,5 @@
+import { on } from 'node:events';
+import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import {
   zDefinitionBody,
@@ -6,9 +8,13 @@ import {
   zEnvironmentInput,
   zEnvironmentMap,
   zIdInput,
+  zQueuedService,
+  zResumable,
   zServiceObject,
   zSuccess,
+  type StatusEvent,
 } from '../../shared/schemas.js';
+import type { FeedItem } from '../services/status-feed.js';
 import { adoptProject, discoverProjects } from '../services/adopt.js';
 import { definitionFromBody, definitionYaml } from '../services/definitions.js';
 import { auditedProcedure, authedProcedure, router } from '../trpc.js';
@@ -75,13 +81,13 @@ export const servicesRouter = router({
       successStatus: 201,
     })
     .input(zDefinitionBody)
-    .output(zServiceObject)
+    .output(zQueuedService)
     .mutation(async ({ ctx, input }) => {
       const definition = definitionFromBody(input);
       ctx.audit.details = { name: definition.name, containers: Object.keys(definition.services) };
-      const { service, steps } = await ctx.app.services.create(definition);
-      ctx.audit.details = { ...ctx.audit.details, status: service.status, steps: steps.length };
-      return service;
+      const { service, deployment } = await ctx.app.services.create(definition, ctx.session.user.username);
+      ctx.audit.details = { ...ctx.audit.details, deployment_id: deployment.id };
+      return { ...service, deployment_id: deployment.id };
     }),
 
   update: auditedProcedure
@@ -90,12 +96,12 @@ export const servicesRouter = router({
       audit: 'service.update',
     })
     .input(zDefinitionBody.extend({ id: z.string().min(1).max(64) }))
-    .output(zServiceObject)
+    .output(zQueuedService)
     .mutation(async ({ ctx, input }) => {
       const { id, ...body } = input;
-      const { service, steps } = await ctx.app.services.update(id, definitionFromBody(body));
-      ctx.audit.details = { name: service.name, status: service.status, changes: steps };
-      return service;
+      const { service, deployment } = await ctx.app.services.update(id, definitionFromBody(body), ctx.session.user.username);
+      ctx.audit.details = { name: service.name, deployment_id: deployment.id };
+      return { ...service, deployment_id: deployment.id };
     }),
 
   redeploy: auditedProcedure
@@ -104,11 +110,11 @@ export const servicesRouter = router({
       audit: 'service.redeploy',
     })
     .input(zIdInput)
-    .output(zServiceObject)
+    .output(zQueuedService)
     .mutation(async ({ ctx, input }) => {
-      const { service, steps } = await ctx.app.services.redeploy(input.id);
-      ctx.audit.details = { name: service.name, status: service.status, changes: steps };
-      return service;
+      const { service, deployment } = await ctx.app.services.redeploy(input.id, ctx.session.user.username);
+      ctx.audit.details = { name: service.name, deployment_id: deployment.id };
+      return { ...service, deployment_id: deployment.id };
     }),
 
   delete: auditedProcedure
@@ -119,8 +125,8 @@ export const servicesRouter = router({
     .input(zDeleteInput)
     .output(zSuccess)
     .mutation(async ({ ctx, input }) => {
-      const { removed } = await ctx.app.services.remove(input.id, input.mode);
-      ctx.audit.details = { mode: input.mode, removed };
+      const deployment = await ctx.app.services.remove(input.id, input.mode, ctx.session.user.username);
+      ctx.audit.details = { mode: input.mode, deployment_id: deployment.id, status: deployment.status };
       return ok;
     }),
 
@@ -140,11 +146,38 @@ export const servicesRouter = router({
       audit: 'service.env',
     })
     .input(zEnvironmentInput)
-    .output(zServiceObject)
+    .output(zQueuedService)
     .mutation(async ({ ctx, input }) => {
-      const { service, changedKeys } = await ctx.app.services.setEnvironment(input.id, input.environment);
+      const { service, deployment, changedKeys } = await ctx.app.services.setEnvironment(input.id, input.environment, ctx.session.user.username);
       // Keys only: values are secrets.
-      ctx.audit.details = { name: service.name, changed_keys: changedKeys, status: service.status };
-      return service;
+      ctx.audit.details = { name: service.name, changed_keys: changedKeys, deployment_id: deployment.id };
+      return { ...service, deployment_id: deployment.id };
     }),
+
+  /**
+   * Every service status change, live (SSE). A client that reconnects with
+   * lastEventId gets the events it missed, or a fresh snapshot when they are
+   * no longer kept.
+   */
+  onStatus: authedProcedure.input(zResumable.optional()).subscription(async function* ({ ctx, input, signal }) {
+    const feed = ctx.app.statusFeed;
+    const live = on(feed, 'item', { signal }) as AsyncIterable<[FeedItem]>;
+    const after = input?.lastEventId ? Number(input.lastEventId) : undefined;
+    const missed = after !== undefined ? feed.since(after) : undefined;
+    const backlog = missed ?? (await feed.snapshot());
+    let seen = missed ? after! : -1;
+    for (const item of backlog) {
+      seen = Math.max(seen, item.seq);
+      yield tracked(String(item.seq), item.event satisfies StatusEvent);
+    }
+    try {
+      for await (const [item] of live) {
+        if (item.seq <= seen) continue;
+        seen = item.seq;
+        yield tracked(String(item.seq), item.event);
+      }
+    } catch (err) {
+      if (!signal?.aborted) throw err;
+    }
+  }),
 });

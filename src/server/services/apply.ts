@@ -35,20 +35,25 @@ export type Step = { action: string; target: string };
  * again, so nothing that ran before is lost. Every step is idempotent, and a
  * crash between steps leaves containers a second run converges from.
  */
-export async function applyPlan(docker: Docker, ref: ServiceRef, plan: ServicePlan, onStep: (s: Step) => void = () => {}): Promise<Step[]> {
+export async function applyPlan(
+  docker: Docker,
+  ref: ServiceRef,
+  plan: ServicePlan,
+  onStep: (s: Step) => Promise<unknown> | void = () => {},
+): Promise<Step[]> {
   const steps: Step[] = [];
-  const step = (action: string, target: string) => {
+  const step = async (action: string, target: string) => {
     const s = { action, target };
     steps.push(s);
-    onStep(s);
+    await onStep(s);
   };
 
   for (const image of new Set(plan.containers.map((c) => c.image))) {
-    if (await ensureImage(docker, image)) step('pull', image);
+    if (await ensureImage(docker, image)) await step('pull', image);
   }
-  if (await ensureNetwork(docker, plan.network.name, plan.network.labels)) step('create-network', plan.network.name);
+  if (await ensureNetwork(docker, plan.network.name, plan.network.labels)) await step('create-network', plan.network.name);
   for (const v of plan.volumes) {
-    if (await ensureVolume(docker, v.name, v.labels)) step('create-volume', v.name);
+    if (await ensureVolume(docker, v.name, v.labels)) await step('create-volume', v.name);
   }
 
   let current = (await listComposeContainers(docker)).filter((c) => belongsTo(c, ref));
@@ -60,7 +65,7 @@ export async function applyPlan(docker: Docker, ref: ServiceRef, plan: ServicePl
     if (!wanted.has(c.name)) {
       await stopContainer(docker, c.id, c.name);
       await removeContainer(docker, c.id, c.name);
-      step('remove', c.name);
+      await step('remove', c.name);
     }
   }
 
@@ -68,15 +73,15 @@ export async function applyPlan(docker: Docker, ref: ServiceRef, plan: ServicePl
     const existing = current.find((c) => c.name === desired.name);
     if (!existing) {
       const id = await createContainer(docker, desired.create);
-      step('create', desired.name);
+      await step('create', desired.name);
       await startContainer(docker, id, desired.name);
-      step('start', desired.name);
+      await step('start', desired.name);
     } else if (existing.configHash !== desired.hash) {
       await recreate(docker, existing, desired);
-      step('recreate', desired.name);
+      await step('recreate', desired.name);
     } else if (existing.state !== 'running') {
       await startContainer(docker, existing.id, existing.name);
-      step('start', desired.name);
+      await step('start', desired.name);
     }
   }
   return steps;
@@ -112,7 +117,7 @@ async function recreate(docker: Docker, old: ContainerInfo, desired: DesiredCont
 async function recoverInterruptedRecreates(
   docker: Docker,
   current: ContainerInfo[],
-  step: (action: string, target: string) => void,
+  step: (action: string, target: string) => Promise<void>,
 ): Promise<ContainerInfo[]> {
   const aside = current.filter((c) => c.name.includes(OLD_CONTAINER_MARK));
   if (aside.length === 0) return current;
@@ -121,11 +126,11 @@ async function recoverInterruptedRecreates(
     const realName = c.name.slice(0, c.name.indexOf(OLD_CONTAINER_MARK));
     if (result.some((r) => r.name === realName)) {
       await removeContainer(docker, c.id, c.name);
-      step('remove-leftover', c.name);
+      await step('remove-leftover', c.name);
     } else {
       await renameContainer(docker, c.id, realName);
       result.push({ ...c, name: realName });
-      step('restore-leftover', realName);
+      await step('restore-leftover', realName);
     }
   }
   return result;

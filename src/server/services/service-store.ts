@@ -47,6 +47,17 @@ export class ServiceStore {
     return rows[0];
   }
 
+  async find(id: string): Promise<ServiceRow | undefined> {
+    const [row] = await this.db.select().from(services).where(eq(services.id, id)).limit(1);
+    return row;
+  }
+
+  async markDeleting(id: string): Promise<ServiceRow> {
+    const rows = await this.db.update(services).set({ deleting: true, updatedAt: new Date() }).where(eq(services.id, id)).returning();
+    if (!rows[0]) throw notFound('Service', id);
+    return rows[0];
+  }
+
   async setLastError(id: string, lastError: LastError | null): Promise<void> {
     await this.db.update(services).set({ lastError }).where(eq(services.id, id));
   }

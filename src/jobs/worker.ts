@@ -1,0 +1,135 @@
+import { EventEmitter } from 'node:events';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Logger as GraphileLogger, makeWorkerUtils, run, type Runner, type TaskList, type WorkerEvents, type WorkerUtils } from 'graphile-worker';
+import pg from 'pg';
+import type { Logger } from '../server/log.js';
+import type { DeploymentRow } from '../server/services/deployment-store.js';
+import type { RunnerDeps } from '../server/services/deploy-runner.js';
+import type { JobQueue } from '../server/services/services.js';
+import { startEmbeddedPostgres } from './postgres.js';
+import { deleteServiceTask, DELETE_SERVICE_TASK } from './tasks/delete-service.js';
+import { deployTask, DEPLOY_TASK } from './tasks/deploy.js';
+
+export interface Jobs extends JobQueue {
+  utils: WorkerUtils;
+  connectionString: string;
+  stop(): Promise<void>;
+}
+
+export interface JobsOptions {
+  dataDir: string;
+  /** An external PostgreSQL; without it an embedded one runs under dataDir/pg. */
+  databaseUrl: string | undefined;
+  log: Logger;
+  deps: RunnerDeps;
+}
+
+const MAX_ATTEMPTS = 5;
+
+function graphileLogger(log: Logger): GraphileLogger {
+  return new GraphileLogger(() => (level, message) => {
+    if (level === 'error') log.error('worker', { message });
+    else if (level === 'warning') log.warn('worker', { message });
+    else log.debug('worker', { message });
+  });
+}
+
+/**
+ * Jobs of a Capstan that was killed stay locked by its dead workers (for hours,
+ * by graphile-worker's rules). Each Capstan notes its worker ids in its data
+ * dir, and the next start unlocks exactly those: never another live instance's.
+ */
+class WorkerIdFile {
+  constructor(private readonly file: string) {}
+
+  previous(): string[] {
+    if (!existsSync(this.file)) return [];
+    try {
+      return (JSON.parse(readFileSync(this.file, 'utf8')) as string[]).filter((s) => typeof s === 'string');
+    } catch {
+      return [];
+    }
+  }
+
+  record(ids: string[]): void {
+    writeFileSync(this.file, JSON.stringify(ids), { mode: 0o600 });
+  }
+}
+
+export async function startJobs(opts: JobsOptions): Promise<Jobs> {
+  const { log, deps } = opts;
+  const embedded = opts.databaseUrl ? undefined : await startEmbeddedPostgres(opts.dataDir, log);
+  const connectionString = opts.databaseUrl ?? embedded!.connectionString;
+  let utils: WorkerUtils | undefined;
+  let runner: Runner | undefined;
+  // One pool for the queue, with an error listener: an idle connection cut by the
+  // server (a restart, a shutdown) must be logged, not crash the process.
+  const pgPool = new pg.Pool({ connectionString, max: 10 });
+  pgPool.on('error', (err) => log.warn('jobs database idle connection error', { error: err.message }));
+  pgPool.on('connect', (client) => {
+    client.on('error', (err) => log.warn('jobs database connection error', { error: err.message }));
+  });
+  try {
+    const logger = graphileLogger(log);
+    utils = await makeWorkerUtils({ pgPool, logger });
+    await utils.migrate();
+
+    const idFile = new WorkerIdFile(path.join(opts.dataDir, 'worker-ids.json'));
+    const previous = idFile.previous();
+    if (previous.length) await utils.forceUnlockWorkers(previous);
+
+    const taskList: TaskList = {
+      [DEPLOY_TASK]: deployTask(deps),
+      [DELETE_SERVICE_TASK]: deleteServiceTask(deps),
+    };
+    const ids: string[] = [];
+    // Passed in, not read from the runner: workers are created inside run(), before it returns.
+    const events: WorkerEvents = new EventEmitter();
+    events.on('worker:create', ({ worker }) => {
+      ids.push(worker.workerId);
+      idFile.record(ids);
+    });
+    runner = await run({
+      events,
+      pgPool,
+      taskList,
+      concurrency: 2,
+      noHandleSignals: true,
+      pollInterval: 1000,
+      parsedCronItems: [],
+      logger,
+    });
+    const jobUtils = utils;
+    const enqueueDeployment = async (d: DeploymentRow) => {
+      await jobUtils.addJob(d.kind === 'delete' ? DELETE_SERVICE_TASK : DEPLOY_TASK, { deploymentId: d.id }, {
+        queueName: `service:${d.serviceId}`,
+        jobKey: `deployment:${d.id}`,
+        // A job that already exists (queued, or running elsewhere) is left alone.
+        jobKeyMode: 'unsafe_dedupe',
+        maxAttempts: MAX_ATTEMPTS,
+      });
+    };
+    // Deployments whose job was lost (a crash between the row and the job) are queued again.
+    for (const d of await deps.deployments.listActive()) await enqueueDeployment(d);
+
+    const activeRunner = runner;
+    return {
+      utils,
+      connectionString,
+      enqueueDeployment,
+      async stop() {
+        await activeRunner.stop();
+        await jobUtils.release();
+        await pgPool.end();
+        await embedded?.stop();
+      },
+    };
+  } catch (err) {
+    await runner?.stop().catch(() => {});
+    await Promise.resolve(utils?.release()).catch(() => {});
+    await pgPool.end().catch(() => {});
+    await embedded?.stop().catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,174 @@
+import { EventEmitter } from 'node:events';
+import type Docker from 'dockerode';
+import { CapstanError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { listComposeContainers, type ContainerInfo } from './containers.js';
+import { ENGINE_DEADLINE_MS, toEngineError } from './errors.js';
+import { LABEL_PROJECT } from './labels.js';
+
+interface DockerEvent {
+  Type?: string;
+  Action?: string;
+  id?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+}
+
+const BACKOFF_MIN_MS = 250;
+const BACKOFF_MAX_MS = 5000;
+const RESYNC_DEBOUNCE_MS = 150;
+
+/**
+ * The live view of every compose container, kept from the engine's event
+ * stream rather than by polling. It subscribes first and lists second, so no
+ * change falls between the two; when the stream breaks it reconnects with
+ * backoff and lists again. Requests read this view without calling Docker.
+ */
+export class EngineWatcher extends EventEmitter<{ change: []; availability: [boolean] }> {
+  private view = new Map<string, ContainerInfo>();
+  private available = false;
+  private lastError: CapstanError | undefined;
+  private stopped = false;
+  private abort: AbortController | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private firstAttempt: Promise<void>;
+  private settleFirst: () => void = () => {};
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.setMaxListeners(0);
+    this.firstAttempt = new Promise((resolve) => (this.settleFirst = resolve));
+  }
+
+  start(): void {
+    void this.loop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.resyncTimer);
+    this.abort?.abort();
+    this.settleFirst();
+  }
+
+  isAvailable(): boolean {
+    return this.available;
+  }
+
+  /** The containers as last seen; 503 when the engine is out of reach. */
+  async containers(): Promise<ContainerInfo[]> {
+    if (!this.available) {
+      // Right after start, give the first connection a moment before calling the engine unavailable.
+      await Promise.race([this.firstAttempt, new Promise((r) => setTimeout(r, ENGINE_DEADLINE_MS + 500))]);
+    }
+    if (!this.available) {
+      throw this.lastError ?? new CapstanError('SERVICE_UNAVAILABLE', 'Docker engine unavailable', { details: 'not connected to the engine yet' });
+    }
+    return [...this.view.values()];
+  }
+
+  /** Lists again now, for callers that just changed containers and want the view to show it. */
+  async resync(): Promise<void> {
+    const list = await listComposeContainers(this.docker);
+    this.view = new Map(list.map((c) => [c.id, c]));
+    this.emit('change');
+  }
+
+  private async loop(): Promise<void> {
+    let backoff = BACKOFF_MIN_MS;
+    while (!this.stopped) {
+      try {
+        const stream = await this.subscribe();
+        await this.resync();
+        this.setAvailable(true);
+        this.settleFirst();
+        backoff = BACKOFF_MIN_MS;
+        await new Promise<void>((resolve) => {
+          stream.once('close', resolve);
+          stream.once('end', resolve);
+          stream.once('error', resolve);
+        });
+        if (!this.stopped) this.lastError = new CapstanError('SERVICE_UNAVAILABLE', 'Docker engine unavailable', { details: 'the engine closed the event stream' });
+      } catch (err) {
+        this.lastError = toEngineError(err, 'Docker engine unavailable');
+        if (this.lastError.code !== 'SERVICE_UNAVAILABLE') this.log.warn('engine watcher error', { error: this.lastError.message, details: this.lastError.details });
+      }
+      this.settleFirst();
+      if (this.stopped) break;
+      this.setAvailable(false);
+      await new Promise((r) => setTimeout(r, backoff));
+      backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+    }
+  }
+
+  private async subscribe(): Promise<NodeJS.ReadableStream> {
+    this.abort = new AbortController();
+    const deadline = setTimeout(() => this.abort?.abort(), 4000);
+    try {
+      const stream = (await this.docker.getEvents({
+        filters: { type: ['container'], label: [LABEL_PROJECT] },
+        abortSignal: this.abort.signal,
+      } as object)) as NodeJS.ReadableStream;
+      let buffered = '';
+      stream.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('utf8');
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl).trim();
+          buffered = buffered.slice(nl + 1);
+          if (line) this.onEvent(line);
+        }
+      });
+      return stream;
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
+
+  private onEvent(line: string): void {
+    let e: DockerEvent;
+    try {
+      e = JSON.parse(line) as DockerEvent;
+    } catch {
+      return;
+    }
+    const action = e.Action ?? '';
+    // Health checks run as execs: their events say nothing about the container's state.
+    if (action.startsWith('exec_')) return;
+    const id = e.Actor?.ID ?? e.id;
+    if (!id) return;
+    const current = this.view.get(id);
+    if (current) {
+      const patched = patch(current, action);
+      if (patched === null) this.view.delete(id);
+      else this.view.set(id, patched);
+      this.emit('change');
+    }
+    // Every event also schedules one list call (debounced) to correct ports, names and new containers.
+    clearTimeout(this.resyncTimer);
+    this.resyncTimer = setTimeout(() => {
+      this.resync().catch(() => {});
+    }, RESYNC_DEBOUNCE_MS);
+  }
+
+  private setAvailable(available: boolean): void {
+    if (this.available === available) return;
+    this.available = available;
+    this.log.info(available ? 'engine connected' : 'engine unavailable', available ? {} : { details: this.lastError?.details });
+    this.emit('availability', available);
+    this.emit('change');
+  }
+}
+
+/** What an event tells at once; null when the container is gone. */
+function patch(c: ContainerInfo, action: string): ContainerInfo | null {
+  if (action === 'destroy') return null;
+  if (action === 'start' || action === 'unpause' || action === 'restart') return { ...c, state: 'running' };
+  if (action === 'die' || action === 'stop') return { ...c, state: 'exited', health: c.health === 'none' ? 'none' : 'starting' };
+  if (action === 'pause') return { ...c, state: 'paused' };
+  if (action === 'health_status: healthy') return { ...c, health: 'healthy' };
+  if (action === 'health_status: unhealthy') return { ...c, health: 'unhealthy' };
+  return c;
+}

@@ -1,0 +1,55 @@
+import { on } from 'node:events';
+import { tracked } from '@trpc/server';
+import { z } from 'zod';
+import { zDeploymentObject, zIdInput, zResumable } from '../../shared/schemas.js';
+import type { DeploymentRow } from '../services/deployment-store.js';
+import { isFinished, toDeploymentObject } from '../services/deployment-view.js';
+import { authedProcedure, router } from '../trpc.js';
+
+const tags = ['deployments'];
+
+export const deploymentsRouter = router({
+  listForService: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/api/services/{id}/deployments', tags, summary: 'Deployments of a service, newest first' } })
+    .input(zIdInput)
+    .output(z.array(zDeploymentObject))
+    .query(async ({ ctx, input }) => {
+      await ctx.app.serviceStore.get(input.id);
+      return (await ctx.app.deployments.listForService(input.id)).map(toDeploymentObject);
+    }),
+
+  get: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/api/deployments/{id}', tags, summary: 'One deployment with its steps' } })
+    .input(zIdInput)
+    .output(zDeploymentObject)
+    .query(async ({ ctx, input }) => toDeploymentObject(await ctx.app.deployments.get(input.id))),
+
+  /**
+   * A deployment step by step, until it finishes. Events are tracked by the
+   * deployment's version, so a reconnecting client gets what it missed.
+   */
+  onUpdate: authedProcedure
+    .input(zIdInput.extend(zResumable.shape))
+    .subscription(async function* ({ ctx, input, signal }) {
+      const store = ctx.app.deployments;
+      // Listen before reading, so no change falls between the read and the stream.
+      const changes = on(store, 'change', { signal });
+      let seen = input.lastEventId ? Number(input.lastEventId) : -1;
+      const current = await store.get(input.id);
+      if (current.version > seen) {
+        seen = current.version;
+        yield tracked(String(current.version), toDeploymentObject(current));
+      }
+      if (isFinished(current)) return;
+      try {
+        for await (const [row] of changes as AsyncIterable<[DeploymentRow]>) {
+          if (row.id !== input.id || row.version <= seen) continue;
+          seen = row.version;
+          yield tracked(String(row.version), toDeploymentObject(row));
+          if (isFinished(row)) return;
+        }
+      } catch (err) {
+        if (!signal?.aborted) throw err;
+      }
+    }),
+});

@@ -1,0 +1,87 @@
+import { EventEmitter } from 'node:events';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { deployments, type DeploymentStep, type LastError } from '../../db/schema.js';
+import { notFound } from '../errors.js';
+import { newId } from '../ids.js';
+
+export type DeploymentRow = typeof deployments.$inferSelect;
+export type DeploymentKind = DeploymentRow['kind'];
+export const ACTIVE: DeploymentRow['status'][] = ['queued', 'running'];
+
+/**
+ * The deployments table, and an in-process feed of its changes for the
+ * deployments.onUpdate subscription and the status feed.
+ */
+export class DeploymentStore extends EventEmitter<{ change: [DeploymentRow] }> {
+  constructor(private readonly db: Db) {
+    super();
+    this.setMaxListeners(0);
+  }
+
+  async create(input: { serviceId: string; serviceName: string; kind: DeploymentKind; actor: string; params?: Record<string, unknown> }): Promise<DeploymentRow> {
+    const [row] = await this.db
+      .insert(deployments)
+      .values({ id: newId(), ...input, status: 'queued', steps: [], createdAt: new Date() })
+      .returning();
+    this.emit('change', row!);
+    return row!;
+  }
+
+  async get(id: string): Promise<DeploymentRow> {
+    const [row] = await this.db.select().from(deployments).where(eq(deployments.id, id)).limit(1);
+    if (!row) throw notFound('Deployment', id);
+    return row;
+  }
+
+  listForService(serviceId: string, limit = 50): Promise<DeploymentRow[]> {
+    return this.db.select().from(deployments).where(eq(deployments.serviceId, serviceId)).orderBy(desc(deployments.createdAt)).limit(limit);
+  }
+
+  listActive(): Promise<DeploymentRow[]> {
+    return this.db.select().from(deployments).where(inArray(deployments.status, ACTIVE));
+  }
+
+  async hasActive(serviceId: string): Promise<boolean> {
+    const [row] = await this.db
+      .select({ id: deployments.id })
+      .from(deployments)
+      .where(and(eq(deployments.serviceId, serviceId), inArray(deployments.status, ACTIVE)))
+      .limit(1);
+    return Boolean(row);
+  }
+
+  markRunning(id: string, attempt: number): Promise<DeploymentRow> {
+    return this.change(id, { status: 'running', attempts: attempt, startedAt: new Date(), error: null });
+  }
+
+  async addStep(id: string, step: Omit<DeploymentStep, 'at'>): Promise<DeploymentRow> {
+    const entry = JSON.stringify({ at: new Date().toISOString(), ...step });
+    // Appended in SQL, so concurrent readers never see a lost step.
+    return this.change(id, { steps: sql`json_insert(${deployments.steps}, '$[#]', json(${entry}))` as unknown as DeploymentStep[] });
+  }
+
+  /** A retryable failure: back to queued with the error shown, for the next attempt. */
+  markRetrying(id: string, error: LastError): Promise<DeploymentRow> {
+    return this.change(id, { status: 'queued', error });
+  }
+
+  finish(id: string, outcome: { error?: LastError }): Promise<DeploymentRow> {
+    return this.change(id, {
+      status: outcome.error ? 'failed' : 'succeeded',
+      error: outcome.error ?? null,
+      finishedAt: new Date(),
+    });
+  }
+
+  private async change(id: string, values: Partial<typeof deployments.$inferInsert>): Promise<DeploymentRow> {
+    const [row] = await this.db
+      .update(deployments)
+      .set({ ...values, version: sql`${deployments.version} + 1` })
+      .where(eq(deployments.id, id))
+      .returning();
+    if (!row) throw notFound('Deployment', id);
+    this.emit('change', row);
+    return row;
+  }
+}
