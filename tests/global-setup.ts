@@ -9,6 +9,8 @@ export interface TestEnv {
   image: string;
   httpdImage: string;
   registryImage: string;
+  /** An external PostgreSQL (Debian's) for the jobs queue, with a role that may create databases. */
+  pgUrl: string;
 }
 
 declare module 'vitest' {
@@ -47,6 +49,7 @@ export default function setup(project: TestProject): void {
     image: need('CAPSTAN_TEST_IMAGE'),
     httpdImage: need('CAPSTAN_TEST_HTTPD_IMAGE'),
     registryImage: need('CAPSTAN_TEST_REGISTRY_IMAGE'),
+    pgUrl: need('CAPSTAN_TEST_PG_URL'),
   });
 
   execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit', timeout: 5 * 60_000 });

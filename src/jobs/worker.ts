@@ -37,8 +37,8 @@ function graphileLogger(log: Logger): GraphileLogger {
 
 /**
  * Jobs of a Capstan that was killed stay locked by its dead workers (for hours,
- * by graphile-worker's rules). Each Capstan notes its worker ids in its data
- * dir, and the next start unlocks exactly those: never another live instance's.
+ * by graphile-worker's rules). Each Capstan notes its pool and worker ids in its
+ * data dir, and the next start unlocks exactly those: never another live instance's.
  */
 class WorkerIdFile {
   constructor(private readonly file: string) {}
@@ -86,6 +86,11 @@ export async function startJobs(opts: JobsOptions): Promise<Jobs> {
     const ids: string[] = [];
     // Passed in, not read from the runner: workers are created inside run(), before it returns.
     const events: WorkerEvents = new EventEmitter();
+    // Jobs are locked by the pool's id (or a worker's, depending on how they were fetched): note both.
+    events.on('pool:create', ({ workerPool }) => {
+      ids.push(workerPool.id);
+      idFile.record(ids);
+    });
     events.on('worker:create', ({ worker }) => {
       ids.push(worker.workerId);
       idFile.record(ids);

@@ -11,6 +11,7 @@ import { ensureFirstAdmin } from './services/users.js';
 export interface RunningCapstan {
   app: App;
   server: Server;
+  jobs: Jobs;
   url: string;
   port: number;
   /** Set when this start created the first admin with a generated password. */
@@ -67,6 +68,7 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
     const running: RunningCapstan = {
       app,
       server,
+      jobs,
       url,
       port,
       ...(admin?.generatedPassword ? { generatedAdmin: { username: admin.username, password: admin.generatedPassword } } : {}),

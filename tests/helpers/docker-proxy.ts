@@ -1,0 +1,52 @@
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * A unix-socket proxy in front of the test engine that counts the HTTP
+ * requests going through it and the connections open: how tests see what
+ * Capstan asks of Docker without mocking anything.
+ */
+export interface DockerProxy {
+  dockerHost: string;
+  requests(): number;
+  openConnections(): number;
+  close(): Promise<void>;
+}
+
+const REQUEST_LINE = /(?:GET|POST|PUT|DELETE|HEAD) \/[^ \r\n]* HTTP\/1\.[01]\r\n/g;
+
+export async function startDockerProxy(targetDockerHost: string): Promise<DockerProxy> {
+  const target = new URL(targetDockerHost).pathname;
+  const socketPath = path.join(os.tmpdir(), `capstan-proxy-${process.pid}-${Math.random().toString(36).slice(2, 8)}.sock`);
+  let requests = 0;
+  const open = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = createConnection(target);
+    open.add(client);
+    client.on('data', (chunk: Buffer) => {
+      requests += chunk.toString('latin1').match(REQUEST_LINE)?.length ?? 0;
+    });
+    client.pipe(upstream).pipe(client);
+    const done = () => {
+      open.delete(client);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', done);
+    client.on('error', done);
+    upstream.on('close', done);
+    upstream.on('error', done);
+  });
+  await new Promise<void>((r) => server.listen(socketPath, r));
+  return {
+    dockerHost: `unix://${socketPath}`,
+    requests: () => requests,
+    openConnections: () => open.size,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of open) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}

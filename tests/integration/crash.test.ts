@@ -1,0 +1,82 @@
+import { rmSync } from 'node:fs';
+import { describe, expect, inject, it } from 'vitest';
+import { projectContainers, testDocker, uniqueName } from '../helpers/engine.js';
+import { spawnCapstan } from '../helpers/process.js';
+import { ADMIN, httpRequest, newDataDir } from '../helpers/server.js';
+
+const docker = testDocker();
+
+async function login(url: string): Promise<string> {
+  const res = await httpRequest(url, 'POST', '/auth/login', { body: ADMIN });
+  if (res.status !== 200) throw new Error(`login: ${res.status} ${res.text}`);
+  return res.json.token;
+}
+
+describe('crash safety', () => {
+  it('kill -9 in the middle of a deploy: the next start retries the job and converges, with no orphans', async () => {
+    const dataDir = newDataDir();
+    const name = uniqueName('crash');
+    const env = {
+      CAPSTAN_DATA_DIR: dataDir,
+      DOCKER_HOST: inject('testEnv').dockerHost,
+      CAPSTAN_ADMIN_USERNAME: ADMIN.username,
+      CAPSTAN_ADMIN_PASSWORD: ADMIN.password,
+    };
+    const sleeper = { image: inject('testEnv').image, command: ['sleep', '86400'] };
+    const definition = {
+      name,
+      services: { a: sleeper, b: { ...sleeper, depends_on: ['a'] }, c: { ...sleeper, depends_on: ['b'] } },
+    };
+    try {
+      const first = await spawnCapstan(env);
+      const token = await login(first.url);
+
+      // Kill the server the moment the engine reports the first container of the deploy.
+      const events = (await docker.getEvents({ filters: { type: ['container'], event: ['create'], label: [`com.docker.compose.project=${name}`] } })) as NodeJS.ReadableStream;
+      const killed = new Promise<void>((resolve) => {
+        events.once('data', () => {
+          first.child.kill('SIGKILL');
+          resolve();
+        });
+      });
+      void httpRequest(first.url, 'POST', '/api/services', { token, body: definition }).catch(() => undefined);
+      await killed;
+      expect(await first.exited).toBeNull();
+      (events as unknown as { destroy(): void }).destroy();
+
+      const atCrash = await projectContainers(docker, name);
+      expect(atCrash.filter((c) => c.State === 'running').length).toBeLessThan(3);
+
+      const second = await spawnCapstan(env);
+      try {
+        const token2 = await login(second.url);
+        const services = (await httpRequest(second.url, 'GET', '/api/services', { token: token2 })).json;
+        const service = services.find((s: { name: string }) => s.name === name);
+        expect(service).toBeDefined();
+        let deployment: { status: string; attempts: number } | undefined;
+        await expect
+          .poll(
+            async () => {
+              deployment = (await httpRequest(second.url, 'GET', `/api/services/${service.id}/deployments`, { token: token2 })).json[0];
+              return deployment?.status;
+            },
+            { timeout: 60_000, interval: 250 },
+          )
+          .toBe('succeeded');
+        expect(deployment!.attempts).toBeGreaterThanOrEqual(2);
+
+        const after = await projectContainers(docker, name);
+        expect(after.map((c) => c.Names[0]).sort()).toEqual([`/${name}-a-1`, `/${name}-b-1`, `/${name}-c-1`]);
+        expect(after.every((c) => c.State === 'running')).toBe(true);
+        await expect.poll(async () => (await httpRequest(second.url, 'GET', `/api/services/${service.id}`, { token: token2 })).json.status).toBe('running');
+        await httpRequest(second.url, 'DELETE', `/api/services/${service.id}?mode=hard`, { token: token2 });
+      } finally {
+        second.child.kill('SIGTERM');
+        expect(await second.exited).toBe(0);
+      }
+    } finally {
+      for (const c of await projectContainers(docker, name)) await docker.getContainer(c.Id).remove({ force: true });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
