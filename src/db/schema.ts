@@ -97,3 +97,16 @@ export const deployments = sqliteTable(
   },
   (t) => [index('deployment_service_idx').on(t.serviceId, t.createdAt), index('deployment_status_idx').on(t.status)],
 );
+
+/**
+ * Credentials for a private registry, one row per canonical host. The
+ * password is sealed (AES-256-GCM, see services/secret-box.ts); the key is
+ * not in this database.
+ */
+export const registryCredentials = sqliteTable('registry_credential', {
+  host: text('host').primaryKey(),
+  username: text('username').notNull(),
+  passwordSealed: text('password_sealed').notNull(),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+});

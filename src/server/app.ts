@@ -1,15 +1,20 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { openDatabase, type Database, type Db } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { SessionStore } from './auth/sessions.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { createDockerClient } from './docker/client.js';
 import { Engine } from './docker/engine.js';
+import { useCredentials } from './docker/images.js';
 import type { Config } from './env.js';
 import type { Logger } from './log.js';
 import { AuditLog } from './services/audit.js';
 import { AuthService } from './services/auth.js';
 import { DeploymentStore } from './services/deployment-store.js';
+import { ImageService } from './services/images.js';
+import { RegistryStore } from './services/registries.js';
+import { SecretBox } from './services/secret-box.js';
 import { ServiceManager } from './services/services.js';
 import { ServiceStore } from './services/service-store.js';
 import { StatusFeed } from './services/status-feed.js';
@@ -33,6 +38,8 @@ export interface App {
   deployments: DeploymentStore;
   services: ServiceManager;
   statusFeed: StatusFeed;
+  registries: RegistryStore;
+  images: ImageService;
 }
 
 export const packageVersion: string = (
@@ -58,6 +65,10 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
   const deployments = new DeploymentStore(db);
   const services = new ServiceManager(engine.docker, serviceStore, deployments, watcher);
   const statusFeed = new StatusFeed(services, watcher, deployments, log);
+  const registries = new RegistryStore(db, new SecretBox(path.join(config.dataDir, 'secret.key'), 'registry credentials'));
+  // Deploys pull through ensureImage on this client: they use the stored credentials too.
+  useCredentials(engine.docker, registries.lookup);
+  const images = new ImageService(engine.docker, serviceStore, registries.lookup, audit);
   return {
     version: packageVersion,
     config,
@@ -74,5 +85,7 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     deployments,
     services,
     statusFeed,
+    registries,
+    images,
   };
 }

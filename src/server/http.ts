@@ -10,6 +10,7 @@ import { createApiDocsHandler, DOCS_PATH } from './api-docs.js';
 import type { App } from './app.js';
 import { createContextFactory } from './context.js';
 import { contractError, reshapeErrorBody } from './http-errors.js';
+import { serveTextLogs, wantsTextLogs } from './logs-text.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { appRouter } from './routers/_app.js';
 import type { Meta } from './trpc.js';
@@ -118,6 +119,14 @@ export function createRequestHandler(app: App) {
     }
     if ((pathname === DOCS_PATH || pathname.startsWith(`${DOCS_PATH}/`)) && readOnly) {
       return docs(req, res, pathname, notFound(res));
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (wantsTextLogs(req, url)) {
+      serveTextLogs(app, createContext, req, res, url).catch((err: unknown) => {
+        const { status, body } = contractError(err);
+        sendError(res, status, body);
+      });
+      return;
     }
     if (pathname.startsWith('/api/') || pathname.startsWith('/auth/') || pathname === '/api' || pathname === '/auth') {
       res.setHeader('Cache-Control', 'no-store');

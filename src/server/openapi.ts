@@ -56,6 +56,11 @@ export function buildOpenApiDocument(router: AppRouter, version: string): Json {
       if ((path === '/api/services' && method === 'post') || (path === '/api/services/{id}' && method === 'put')) {
         op.requestBody = definitionBody;
       }
+      // Served beside trpc-to-openapi (src/server/logs-text.ts): format=text or Accept: text/plain.
+      if (path === '/api/services/{id}/logs' && method === 'get' && responses['200']) {
+        const content = (responses['200'].content ??= {}) as Json;
+        content['text/plain'] = { schema: { type: 'string', description: '"container | message" per line, as compose prints it' } };
+      }
     }
   }
   return doc;

@@ -72,6 +72,20 @@ const mapDomainErrors = t.middleware(async ({ ctx, next }) => {
   return result;
 });
 
+/**
+ * Errors thrown while a subscription's generator runs happen after every
+ * middleware has returned: map domain errors here, or the SSE client would see
+ * a 500 and reconnect forever instead of the real 4xx/503.
+ */
+export async function* withDomainErrors<T>(events: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* events;
+  } catch (err) {
+    if (err instanceof CapstanError) throw new TRPCError({ code: err.code, message: err.message, cause: err });
+    throw err;
+  }
+}
+
 export const router = t.router;
 export const publicProcedure = t.procedure.use(mapDomainErrors);
 

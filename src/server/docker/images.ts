@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type Docker from 'dockerode';
 import { CapstanError } from '../errors.js';
 import { engineCall, exists, toEngineError } from './errors.js';
@@ -25,6 +27,46 @@ export interface PullEvent {
   errorDetail?: { message?: string };
 }
 
+/** What the engine sends a registry (X-Registry-Auth); never logged. */
+export interface RegistryAuth {
+  username: string;
+  password: string;
+  serveraddress: string;
+}
+
+/** Finds stored credentials for a registry host (canonical, see registryHostOf). */
+export type CredentialLookup = (registryHost: string) => Promise<RegistryAuth | undefined>;
+
+export interface PullOptions {
+  credentials?: CredentialLookup;
+  /** Aborting destroys the engine's progress stream, which makes the engine cancel the pull. */
+  signal?: AbortSignal;
+}
+
+const DOCKER_HUB = 'docker.io';
+const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
+/** The server address the docker CLI sends for Docker Hub credentials. */
+export const DOCKER_HUB_SERVER = 'https://index.docker.io/v1/';
+
+/** "https://Index.Docker.io/v1/" → "docker.io"; "Registry.example.com:5000/" → "registry.example.com:5000". */
+export function canonicalRegistryHost(host: string): string {
+  const bare = host
+    .trim()
+    .replace(/^https?:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
+  return DOCKER_HUB_ALIASES.has(bare) ? DOCKER_HUB : bare;
+}
+
+/** The registry a reference is pulled from, by Docker's rule: a first component with ".", ":" or "localhost" is a host. */
+export function registryHostOf(ref: string): string {
+  const slash = ref.indexOf('/');
+  if (slash < 0) return DOCKER_HUB;
+  const first = ref.slice(0, slash);
+  const isHost = first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase();
+  return isHost ? canonicalRegistryHost(first) : DOCKER_HUB;
+}
+
 const NOT_FOUND = /not found|manifest unknown|pull access denied|repository does not exist|no such host|name unknown/i;
 
 function pullError(ref: string, message: string, cause?: unknown): CapstanError {
@@ -34,41 +76,168 @@ function pullError(ref: string, message: string, cause?: unknown): CapstanError 
 }
 
 /**
- * Pulls an image and waits for the end of its progress stream. Errors can
- * arrive inside a 200 stream as {error}: those are failures too.
+ * The engine's progress stream as events (newline-delimited JSON). The stream
+ * is destroyed when the signal aborts or the consumer stops early, so an
+ * abandoned pull does not keep a connection (and the engine's pull) alive.
  */
-export async function pullImage(docker: Docker, ref: string, onEvent?: (e: PullEvent) => void): Promise<PullEvent[]> {
+export async function* readPullEvents(stream: NodeJS.ReadableStream, signal?: AbortSignal): AsyncGenerator<PullEvent> {
+  const destroy = () => (stream as Readable).destroy();
+  if (signal?.aborted) destroy();
+  signal?.addEventListener('abort', destroy, { once: true });
+  const decoder = new StringDecoder('utf8');
+  let buffer = '';
+  try {
+    for await (const chunk of stream) {
+      buffer += typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl).trim();
+        buffer = buffer.slice(nl + 1);
+        if (line) yield JSON.parse(line) as PullEvent;
+      }
+    }
+    buffer += decoder.end();
+    if (buffer.trim()) yield JSON.parse(buffer) as PullEvent;
+  } finally {
+    signal?.removeEventListener('abort', destroy);
+    destroy();
+  }
+}
+
+const fullRef = (ref: string) => {
   const { repo, tag } = splitImageRef(ref);
-  const full = tag.startsWith('sha256:') ? `${repo}@${tag}` : `${repo}:${tag}`;
+  return tag.startsWith('sha256:') ? `${repo}@${tag}` : `${repo}:${tag}`;
+};
+
+/**
+ * Pulls an image, yielding the engine's progress events. Errors can arrive
+ * inside a 200 stream as {error}: those are failures too. Credentials, when
+ * the lookup has some for the image's registry, go in X-Registry-Auth.
+ */
+export async function* streamPull(docker: Docker, ref: string, opts: PullOptions = {}): AsyncGenerator<PullEvent> {
+  const full = fullRef(ref);
+  const authconfig = await opts.credentials?.(registryHostOf(full));
   let stream: NodeJS.ReadableStream;
   try {
-    stream = (await docker.pull(full)) as NodeJS.ReadableStream;
+    // A fresh options object: dockerode deletes authconfig and abortSignal from it.
+    stream = (await docker.pull(full, {
+      ...(authconfig ? { authconfig } : {}),
+      ...(opts.signal ? { abortSignal: opts.signal } : {}),
+    })) as NodeJS.ReadableStream;
   } catch (err) {
     const mapped = toEngineError(err);
     if (mapped.code === 'SERVICE_UNAVAILABLE') throw mapped;
     throw pullError(ref, mapped.details ?? mapped.message, err);
   }
-  const events = await new Promise<PullEvent[]>((resolve, reject) => {
-    docker.modem.followProgress(
-      stream,
-      (err: Error | null, output: PullEvent[]) => (err ? reject(err) : resolve(output ?? [])),
-      (e: PullEvent) => onEvent?.(e),
-    );
-  }).catch((err: unknown) => {
+  try {
+    for await (const e of readPullEvents(stream, opts.signal)) {
+      if (e.error || e.errorDetail?.message) throw pullError(ref, e.errorDetail?.message ?? e.error ?? 'pull failed');
+      yield e;
+    }
+  } catch (err) {
+    if (err instanceof CapstanError) throw err;
+    if (opts.signal?.aborted) throw pullError(ref, 'cancelled: the client went away', err);
+    // The engine going away mid-stream is the engine being unavailable, not a failed pull.
+    const mapped = toEngineError(err);
+    if (mapped.code === 'SERVICE_UNAVAILABLE') throw mapped;
     throw pullError(ref, err instanceof Error ? err.message : String(err), err);
-  });
-  const failed = events.find((e) => e.error || e.errorDetail?.message);
-  if (failed) throw pullError(ref, failed.errorDetail?.message ?? failed.error ?? 'pull failed');
+  }
+}
+
+/**
+ * The credentials lookup each engine client uses when a caller passes none:
+ * deploys reach ensureImage without a way to hand one over, so the app
+ * registers its lookup once, next to the client it built.
+ */
+const defaultCredentials = new WeakMap<Docker, CredentialLookup>();
+
+export function useCredentials(docker: Docker, lookup: CredentialLookup): void {
+  defaultCredentials.set(docker, lookup);
+}
+
+/** Pulls an image and waits for the end of its progress stream. */
+export async function pullImage(
+  docker: Docker,
+  ref: string,
+  onEvent?: (e: PullEvent) => void,
+  opts: PullOptions = {},
+): Promise<PullEvent[]> {
+  const events: PullEvent[] = [];
+  for await (const e of streamPull(docker, ref, { ...opts, credentials: opts.credentials ?? defaultCredentials.get(docker) })) {
+    events.push(e);
+    onEvent?.(e);
+  }
   return events;
 }
 
 /** Pulls the image only when the engine does not have it. */
-export async function ensureImage(docker: Docker, ref: string): Promise<boolean> {
+export async function ensureImage(docker: Docker, ref: string, credentials?: CredentialLookup): Promise<boolean> {
   if (await imageExists(docker, ref)) return false;
-  await pullImage(docker, ref);
+  await pullImage(docker, ref, undefined, credentials ? { credentials } : {});
   return true;
 }
 
 export function inspectImage(docker: Docker, ref: string): Promise<Docker.ImageInspectInfo> {
   return engineCall((abortSignal) => docker.getImage(ref).inspect({ abortSignal } as object), `Could not inspect image ${ref}`);
+}
+
+/** Removals and prunes walk layers on disk: longer than a short request, still bounded. */
+const SLOW_IMAGE_CALL_MS = 120_000;
+
+export interface ImageDeletion {
+  untagged: string[];
+  deleted: string[];
+}
+
+function deletion(items: { Untagged?: string; Deleted?: string }[] | null | undefined): ImageDeletion {
+  const list = items ?? [];
+  return {
+    untagged: list.flatMap((i) => (i.Untagged ? [i.Untagged] : [])),
+    deleted: list.flatMap((i) => (i.Deleted ? [i.Deleted] : [])),
+  };
+}
+
+/** Every top-level image (tagged and dangling), in one engine call. */
+export function listImages(docker: Docker): Promise<Docker.ImageInfo[]> {
+  return engineCall((abortSignal) => docker.listImages({ all: false, abortSignal } as Docker.ListImagesOptions), 'Could not list images');
+}
+
+/**
+ * Removes an image by id, never forced: an image a container uses stays (409).
+ * Docker refuses a plain delete by id when tags span several repositories, so
+ * those are untagged one by one, each removal still unforced.
+ */
+export async function removeImage(docker: Docker, id: string): Promise<ImageDeletion> {
+  const remove = async (name: string) =>
+    deletion(
+      await engineCall((abortSignal) => docker.getImage(name).remove({ abortSignal }), `Could not remove image ${id}`, SLOW_IMAGE_CALL_MS),
+    );
+  try {
+    return await remove(id);
+  } catch (err) {
+    if (!(err instanceof CapstanError && err.code === 'CONFLICT' && /multiple repositories/i.test(err.details ?? ''))) throw err;
+  }
+  const { RepoTags } = await inspectImage(docker, id);
+  const result: ImageDeletion = { untagged: [], deleted: [] };
+  for (const name of RepoTags ?? []) {
+    const r = await remove(name);
+    result.untagged.push(...r.untagged);
+    result.deleted.push(...r.deleted);
+  }
+  if (await imageExists(docker, id)) {
+    const r = await remove(id);
+    result.untagged.push(...r.untagged);
+    result.deleted.push(...r.deleted);
+  }
+  return result;
+}
+
+/** Removes dangling images only (no tag, no container); tagged images stay whatever their use. */
+export async function pruneDanglingImages(docker: Docker): Promise<ImageDeletion & { spaceReclaimed: number }> {
+  const r = await engineCall(
+    (abortSignal) => docker.pruneImages({ filters: { dangling: ['true'] }, abortSignal }),
+    'Could not prune images',
+    SLOW_IMAGE_CALL_MS,
+  );
+  return { ...deletion(r.ImagesDeleted), spaceReclaimed: r.SpaceReclaimed ?? 0 };
 }

@@ -2,9 +2,9 @@ import { on } from 'node:events';
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import { zDeploymentObject, zIdInput, zResumable } from '../../shared/schemas.js';
-import type { DeploymentRow } from '../services/deployment-store.js';
+import type { DeploymentRow, DeploymentStore } from '../services/deployment-store.js';
 import { isFinished, toDeploymentObject } from '../services/deployment-view.js';
-import { authedProcedure, router } from '../trpc.js';
+import { authedProcedure, router, withDomainErrors } from '../trpc.js';
 
 const tags = ['deployments'];
 
@@ -30,26 +30,27 @@ export const deploymentsRouter = router({
    */
   onUpdate: authedProcedure
     .input(zIdInput.extend(zResumable.shape))
-    .subscription(async function* ({ ctx, input, signal }) {
-      const store = ctx.app.deployments;
-      // Listen before reading, so no change falls between the read and the stream.
-      const changes = on(store, 'change', { signal });
-      let seen = input.lastEventId ? Number(input.lastEventId) : -1;
-      const current = await store.get(input.id);
-      if (current.version > seen) {
-        seen = current.version;
-        yield tracked(String(current.version), toDeploymentObject(current));
-      }
-      if (isFinished(current)) return;
-      try {
-        for await (const [row] of changes as AsyncIterable<[DeploymentRow]>) {
-          if (row.id !== input.id || row.version <= seen) continue;
-          seen = row.version;
-          yield tracked(String(row.version), toDeploymentObject(row));
-          if (isFinished(row)) return;
-        }
-      } catch (err) {
-        if (!signal?.aborted) throw err;
-      }
-    }),
+    .subscription(({ ctx, input, signal }) => withDomainErrors(deploymentEvents(ctx.app.deployments, input.id, input.lastEventId, signal))),
 });
+
+async function* deploymentEvents(store: DeploymentStore, id: string, lastEventId: string | null | undefined, signal: AbortSignal | undefined) {
+  // Listen before reading, so no change falls between the read and the stream.
+  const changes = on(store, 'change', { signal });
+  let seen = lastEventId ? Number(lastEventId) : -1;
+  const current = await store.get(id);
+  if (current.version > seen) {
+    seen = current.version;
+    yield tracked(String(current.version), toDeploymentObject(current));
+  }
+  if (isFinished(current)) return;
+  try {
+    for await (const [row] of changes as AsyncIterable<[DeploymentRow]>) {
+      if (row.id !== id || row.version <= seen) continue;
+      seen = row.version;
+      yield tracked(String(row.version), toDeploymentObject(row));
+      if (isFinished(row)) return;
+    }
+  } catch (err) {
+    if (!signal?.aborted) throw err;
+  }
+}

@@ -14,13 +14,43 @@ import {
   zSuccess,
   type StatusEvent,
 } from '../../shared/schemas.js';
-import type { FeedItem } from '../services/status-feed.js';
+import type { FeedItem, StatusFeed } from '../services/status-feed.js';
+import { zFollowLogsInput, zLogsOutput, zLogsQuery } from '../../shared/logs.js';
+import { followServiceLogs, getServiceLogs, type LogDeps } from '../services/logs.js';
 import { adoptProject, discoverProjects } from '../services/adopt.js';
 import { definitionFromBody, definitionYaml } from '../services/definitions.js';
-import { auditedProcedure, authedProcedure, router } from '../trpc.js';
+import { auditedProcedure, authedProcedure, router, withDomainErrors } from '../trpc.js';
 
 const tags = ['services'];
 const ok = { success: true as const };
+
+const logDeps = (app: { engine: { docker: LogDeps['docker'] }; serviceStore: LogDeps['store']; watcher: LogDeps['watcher'] }): LogDeps => ({
+  docker: app.engine.docker,
+  store: app.serviceStore,
+  watcher: app.watcher,
+});
+
+/** The status feed from a client's last event on (or a snapshot), then live. */
+async function* statusEvents(feed: StatusFeed, lastEventId: string | null | undefined, signal: AbortSignal | undefined) {
+  const live = on(feed, 'item', { signal }) as AsyncIterable<[FeedItem]>;
+  const after = lastEventId ? Number(lastEventId) : undefined;
+  const missed = after !== undefined ? feed.since(after) : undefined;
+  const backlog = missed ?? (await feed.snapshot());
+  let seen = missed ? after! : -1;
+  for (const item of backlog) {
+    seen = Math.max(seen, item.seq);
+    yield tracked(String(item.seq), item.event satisfies StatusEvent);
+  }
+  try {
+    for await (const [item] of live) {
+      if (item.seq <= seen) continue;
+      seen = item.seq;
+      yield tracked(String(item.seq), item.event);
+    }
+  } catch (err) {
+    if (!signal?.aborted) throw err;
+  }
+}
 
 /** start, stop and restart: the same route shape around one ServiceManager method each. */
 function lifecycle(operation: 'start' | 'stop' | 'restart', summary: string) {
@@ -134,6 +164,29 @@ export const servicesRouter = router({
   stop: lifecycle('stop', 'Stop the containers in reverse depends_on order'),
   restart: lifecycle('restart', 'Restart the containers in depends_on order'),
 
+  logs: authedProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/api/services/{id}/logs',
+        tags,
+        summary: 'The last lines of each container, merged in time order (format=text or Accept: text/plain for plain text)',
+      },
+    })
+    .input(zLogsQuery)
+    .output(zLogsOutput)
+    .query(async ({ ctx, input }) => ({ lines: await getServiceLogs(logDeps(ctx.app), input) })),
+
+  /** New log lines as they are written (SSE), resumable from the timestamp of the last line seen. */
+  followLogs: authedProcedure.input(zFollowLogsInput).subscription(async function* ({ ctx, input, signal }) {
+    const lines = followServiceLogs(
+      logDeps(ctx.app),
+      { id: input.id, container: input.container, tail: input.tail, after: input.lastEventId ?? undefined },
+      signal ?? new AbortController().signal,
+    );
+    for await (const line of withDomainErrors(lines)) yield tracked(line.timestamp || `t${Date.now()}`, line);
+  }),
+
   getEnv: authedProcedure
     .meta({ openapi: { method: 'GET', path: '/api/services/{id}/env', tags, summary: 'Environment of each container' } })
     .input(zIdInput)
@@ -159,25 +212,7 @@ export const servicesRouter = router({
    * lastEventId gets the events it missed, or a fresh snapshot when they are
    * no longer kept.
    */
-  onStatus: authedProcedure.input(zResumable.optional()).subscription(async function* ({ ctx, input, signal }) {
-    const feed = ctx.app.statusFeed;
-    const live = on(feed, 'item', { signal }) as AsyncIterable<[FeedItem]>;
-    const after = input?.lastEventId ? Number(input.lastEventId) : undefined;
-    const missed = after !== undefined ? feed.since(after) : undefined;
-    const backlog = missed ?? (await feed.snapshot());
-    let seen = missed ? after! : -1;
-    for (const item of backlog) {
-      seen = Math.max(seen, item.seq);
-      yield tracked(String(item.seq), item.event satisfies StatusEvent);
-    }
-    try {
-      for await (const [item] of live) {
-        if (item.seq <= seen) continue;
-        seen = item.seq;
-        yield tracked(String(item.seq), item.event);
-      }
-    } catch (err) {
-      if (!signal?.aborted) throw err;
-    }
-  }),
+  onStatus: authedProcedure.input(zResumable.optional()).subscription(({ ctx, input, signal }) =>
+    withDomainErrors(statusEvents(ctx.app.statusFeed, input?.lastEventId, signal)),
+  ),
 });

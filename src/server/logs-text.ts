@@ -1,0 +1,46 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { zLogsQuery } from '../shared/logs.js';
+import type { App } from './app.js';
+import type { createContextFactory } from './context.js';
+import { formatIssues } from './http-errors.js';
+import { getServiceLogs, logsAsText } from './services/logs.js';
+import { CapstanError } from './errors.js';
+
+const LOGS_PATH = /^\/api\/services\/([^/]+)\/logs$/;
+
+/**
+ * trpc-to-openapi answers JSON only; plain-text logs (?format=text, or
+ * Accept: text/plain) are served here, with the same auth and errors.
+ */
+export function wantsTextLogs(req: IncomingMessage, url: URL): boolean {
+  if (req.method !== 'GET' || !LOGS_PATH.test(url.pathname)) return false;
+  const format = url.searchParams.get('format');
+  if (format) return format === 'text';
+  const accept = req.headers.accept ?? '';
+  return accept.includes('text/plain') && !accept.includes('application/json');
+}
+
+export async function serveTextLogs(
+  app: App,
+  createContext: ReturnType<typeof createContextFactory>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
+  const ctx = await createContext({ req, res });
+  if (!ctx.session) throw new CapstanError('UNAUTHORIZED', 'Authentication required');
+  const raw = Object.fromEntries(url.searchParams.entries());
+  const parsed = zLogsQuery.safeParse({
+    ...raw,
+    id: decodeURIComponent(LOGS_PATH.exec(url.pathname)![1]!),
+    ...(raw.tail !== undefined ? { tail: raw.tail === '' ? Number.NaN : Number(raw.tail) } : {}),
+  });
+  if (!parsed.success) throw new CapstanError('BAD_REQUEST', 'Invalid input', { details: formatIssues(parsed.error.issues) });
+  const text = logsAsText(
+    await getServiceLogs({ docker: app.engine.docker, store: app.serviceStore, watcher: app.watcher }, parsed.data),
+  );
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(text);
+}
