@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import type { ServiceDefinition } from '../shared/definition.js';
+import type { ScheduleSummary } from '../shared/schedules.js';
 
 export const users = sqliteTable('user', {
   id: text('id').primaryKey(),
@@ -110,3 +111,28 @@ export const registryCredentials = sqliteTable('registry_credential', {
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
   updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
 });
+
+/** A recurring update (or restart) of one service; each has exactly one pending job at its next run. */
+export const schedules = sqliteTable(
+  'schedule',
+  {
+    id: text('id').primaryKey(),
+    serviceId: text('service_id')
+      .notNull()
+      .references(() => services.id, { onDelete: 'cascade' }),
+    frequency: text('frequency', { enum: ['daily', 'weekly'] }).notNull(),
+    dayOfWeek: text('day_of_week', { enum: ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] }),
+    timeOfDay: text('time_of_day').notNull(),
+    timezone: text('timezone').notNull(),
+    action: text('action', { enum: ['update', 'restart'] }).notNull(),
+    cleanup: integer('cleanup', { mode: 'boolean' }).notNull().default(false),
+    nextRunAt: integer('next_run_at', { mode: 'timestamp_ms' }),
+    lastRunAt: integer('last_run_at', { mode: 'timestamp_ms' }),
+    lastStatus: text('last_status', { enum: ['updated', 'unchanged', 'rolled_back', 'restarted', 'failed'] }),
+    lastSummary: text('last_summary', { mode: 'json' }).$type<ScheduleSummary>(),
+    lastDeploymentId: text('last_deployment_id'),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('schedule_service_idx').on(t.serviceId)],
+);
