@@ -17,6 +17,9 @@ REG_PORT=${CAPSTAN_TEST_REGISTRY_PORT:-5055}
 # and outside Docker's default address pools so `docker network create` still works.
 BRIDGE=${CAPSTAN_TEST_BRIDGE:-capstan0}
 BRIDGE_CIDR=${CAPSTAN_TEST_BRIDGE_CIDR:-10.213.77.1/24}
+# Every service gets its own network; Docker's default pools hold ~30. A /16 of /24s holds 256,
+# and each engine instance needs its own range (two daemons on one host must not overlap).
+ADDRESS_POOL=${CAPSTAN_TEST_ADDRESS_POOL:-10.220.0.0/16}
 SOCK=$DIR/docker.sock
 REG=127.0.0.1:$REG_PORT
 IMAGE=capstan-test/busybox:latest
@@ -87,7 +90,8 @@ ensure_bridge() { # false when we cannot create it (no iproute2): dockerd then u
 launch_dockerd() { # storage-driver iptables(true|false); returns when it answers or died
   local args=(--data-root "$DIR/data" --exec-root "$DIR/exec" --pidfile "$DIR/dockerd.pid"
     -H "unix://$SOCK" --storage-driver "$1" --iptables="$2" --userland-proxy=true
-    --init)  # tini as PID 1 forwards SIGTERM: busybox httpd/sleep as PID 1 ignore it (10s stops)
+    --init  # tini as PID 1 forwards SIGTERM: busybox httpd/sleep as PID 1 ignore it (10s stops)
+    --default-address-pool "base=$ADDRESS_POOL,size=24")
   if ensure_bridge; then args+=(--bridge "$BRIDGE"); else log "no 'ip': using default docker0"; fi
   log "starting dockerd ${args[*]}"
   # setsid+nohup: outlives this script; fd 9 (our lock) must not leak into the daemon.

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { ServiceDefinition } from '../shared/definition.js';
 import type { ScheduleSummary } from '../shared/schedules.js';
 
@@ -25,6 +25,13 @@ export const sessions = sqliteTable(
   (t) => [index('session_user_id_idx').on(t.userId)],
 );
 
+/**
+ * The audit log: append-only and hash-chained (services/audit*.ts). Triggers
+ * in drizzle/0005_audit_triggers.sql refuse UPDATE of an entry and DELETE of
+ * one younger than the retention period. A migration that recreates this
+ * table (drizzle does so for some column changes) drops those triggers: it
+ * must create them again.
+ */
 export const auditLog = sqliteTable(
   'audit_log',
   {
@@ -35,12 +42,42 @@ export const auditLog = sqliteTable(
     target: text('target'),
     outcome: text('outcome', { enum: ['success', 'failure'] }).notNull(),
     details: text('details', { mode: 'json' }).$type<Record<string, unknown>>(),
+    /** Hash of the entry before this one (or of the last pruned one, or the genesis value). Null only before sealing. */
+    prevHash: text('prev_hash'),
+    /** SHA-256 of this entry's canonical content, prev_hash included. */
+    hash: text('hash'),
   },
   (t) => [
     index('audit_at_idx').on(t.at),
     index('audit_action_id_idx').on(t.action, t.id),
     index('audit_actor_id_idx').on(t.actor, t.id),
+    index('audit_target_id_idx').on(t.target, t.id),
+    index('audit_outcome_id_idx').on(t.outcome, t.id),
+    // One successor per entry: two writers that read the same last entry cannot both append (the chain cannot fork).
+    uniqueIndex('audit_prev_hash_idx').on(t.prevHash),
   ],
+);
+
+/** One row per prune batch: where the chain continues after the entries it removed. Append-only too. */
+export const auditCheckpoints = sqliteTable('audit_checkpoint', {
+  lastId: integer('last_id').primaryKey(),
+  lastHash: text('last_hash').notNull(),
+  lastAt: integer('last_at', { mode: 'timestamp_ms' }).notNull(),
+  count: integer('count').notNull(),
+  at: integer('at', { mode: 'timestamp_ms' }).notNull(),
+});
+
+/**
+ * The retention period, where the delete trigger can read it: one row,
+ * written at start from CAPSTAN_AUDIT_RETENTION_DAYS.
+ */
+export const auditSettings = sqliteTable(
+  'audit_settings',
+  {
+    id: integer('id').primaryKey(),
+    retentionDays: integer('retention_days').notNull(),
+  },
+  (t) => [check('audit_settings_one_row', sql`${t.id} = 1`), check('audit_settings_retention_min', sql`${t.retentionDays} >= 1`)],
 );
 
 export interface LastError {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Logger as GraphileLogger, makeWorkerUtils, run, type Runner, type TaskList, type WorkerEvents, type WorkerUtils } from 'graphile-worker';
+import { Logger as GraphileLogger, makeWorkerUtils, parseCrontab, run, type Runner, type TaskList, type WorkerEvents, type WorkerUtils } from 'graphile-worker';
 import pg from 'pg';
 import type { Logger } from '../server/log.js';
 import type { DeploymentRow } from '../server/services/deployment-store.js';
@@ -9,9 +9,13 @@ import type { RunnerDeps } from '../server/services/deploy-runner.js';
 import type { JobQueue } from '../server/services/services.js';
 import { startEmbeddedPostgres } from './postgres.js';
 import { deleteServiceTask, DELETE_SERVICE_TASK } from './tasks/delete-service.js';
+import { auditPruneTask, AUDIT_PRUNE_CRONTAB, AUDIT_PRUNE_TASK } from './tasks/audit-prune.js';
 import { deployTask, DEPLOY_TASK } from './tasks/deploy.js';
+import { scheduledRunTask, SCHEDULED_RUN_TASK } from './tasks/scheduled-run.js';
+import type { ScheduledRunDeps } from '../server/services/scheduled-run.js';
+import type { ScheduleQueue } from '../server/services/schedules.js';
 
-export interface Jobs extends JobQueue {
+export interface Jobs extends JobQueue, ScheduleQueue {
   utils: WorkerUtils;
   connectionString: string;
   stop(): Promise<void>;
@@ -23,6 +27,7 @@ export interface JobsOptions {
   databaseUrl: string | undefined;
   log: Logger;
   deps: RunnerDeps;
+  scheduleDeps: Omit<ScheduledRunDeps, 'queue'>;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -57,6 +62,28 @@ class WorkerIdFile {
   }
 }
 
+/** Each schedule's one pending job, by job key; runs of one service share its queue with deployments. */
+function scheduleQueueOn(utils: WorkerUtils): ScheduleQueue {
+  const key = (id: string) => `schedule:${id}`;
+  return {
+    async scheduleRun(s, runAt, keepRunAt = false) {
+      await utils.addJob(SCHEDULED_RUN_TASK, { scheduleId: s.id }, {
+        queueName: `service:${s.serviceId}`,
+        jobKey: key(s.id),
+        jobKeyMode: keepRunAt ? 'preserve_run_at' : 'replace',
+        runAt,
+        maxAttempts: MAX_ATTEMPTS,
+      });
+    },
+    async unscheduleRun(scheduleId) {
+      await utils.withPgClient((client) => client.query('SELECT graphile_worker.remove_job($1)', [key(scheduleId)]));
+    },
+    async runNow(s, actor) {
+      await utils.addJob(SCHEDULED_RUN_TASK, { scheduleId: s.id, manual: true, actor }, { queueName: `service:${s.serviceId}`, maxAttempts: 1 });
+    },
+  };
+}
+
 export async function startJobs(opts: JobsOptions): Promise<Jobs> {
   const { log, deps } = opts;
   const embedded = opts.databaseUrl ? undefined : await startEmbeddedPostgres(opts.dataDir, log);
@@ -79,9 +106,12 @@ export async function startJobs(opts: JobsOptions): Promise<Jobs> {
     const previous = idFile.previous();
     if (previous.length) await utils.forceUnlockWorkers(previous);
 
+    const scheduleQueue = scheduleQueueOn(utils);
     const taskList: TaskList = {
       [DEPLOY_TASK]: deployTask(deps),
       [DELETE_SERVICE_TASK]: deleteServiceTask(deps),
+      [AUDIT_PRUNE_TASK]: auditPruneTask(deps.audit),
+      [SCHEDULED_RUN_TASK]: scheduledRunTask({ ...opts.scheduleDeps, queue: () => scheduleQueue }),
     };
     const ids: string[] = [];
     // Passed in, not read from the runner: workers are created inside run(), before it returns.
@@ -102,7 +132,7 @@ export async function startJobs(opts: JobsOptions): Promise<Jobs> {
       concurrency: 2,
       noHandleSignals: true,
       pollInterval: 1000,
-      parsedCronItems: [],
+      parsedCronItems: parseCrontab(AUDIT_PRUNE_CRONTAB),
       logger,
     });
     const jobUtils = utils;
@@ -123,6 +153,7 @@ export async function startJobs(opts: JobsOptions): Promise<Jobs> {
       utils,
       connectionString,
       enqueueDeployment,
+      ...scheduleQueue,
       async stop() {
         await activeRunner.stop();
         await jobUtils.release();

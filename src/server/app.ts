@@ -17,6 +17,8 @@ import { RegistryStore } from './services/registries.js';
 import { SecretBox } from './services/secret-box.js';
 import { ServiceManager } from './services/services.js';
 import { ServiceStore } from './services/service-store.js';
+import { ScheduleStore } from './services/schedule-store.js';
+import { ScheduleService } from './services/schedules.js';
 import { StatusFeed } from './services/status-feed.js';
 import { EngineWatcher } from './docker/events.js';
 import { UserService } from './services/users.js';
@@ -38,6 +40,8 @@ export interface App {
   deployments: DeploymentStore;
   services: ServiceManager;
   statusFeed: StatusFeed;
+  scheduleStore: ScheduleStore;
+  schedules: ScheduleService;
   registries: RegistryStore;
   images: ImageService;
 }
@@ -65,6 +69,8 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
   const deployments = new DeploymentStore(db);
   const services = new ServiceManager(engine.docker, serviceStore, deployments, watcher);
   const statusFeed = new StatusFeed(services, watcher, deployments, log);
+  const scheduleStore = new ScheduleStore(db);
+  const schedules = new ScheduleService(scheduleStore, serviceStore);
   const registries = new RegistryStore(db, new SecretBox(path.join(config.dataDir, 'secret.key'), 'registry credentials'));
   // Deploys pull through ensureImage on this client: they use the stored credentials too.
   useCredentials(engine.docker, registries.lookup);
@@ -85,6 +91,8 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     deployments,
     services,
     statusFeed,
+    scheduleStore,
+    schedules,
     registries,
     images,
   };

@@ -1,19 +1,50 @@
+import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { createApp } from './app.js';
+import { createApp, type App } from './app.js';
 import { ConfigError, loadConfig } from './env.js';
 import { CapstanError } from './errors.js';
 import { createLogger } from './log.js';
+import { verifyAudit } from './services/audit-verify.js';
+import type { UserSummary } from './services/users.js';
 
 /**
- * The admin CLI: `npm run capstan -- user add|passwd|list|remove`. Works on the
- * same data dir as the server, and may run while the server does.
+ * The admin CLI: `npm run capstan -- user add|passwd|list|remove` and
+ * `audit verify`. Works on the same data dir as the server, and may run while
+ * the server does.
  */
 const USAGE = `usage: npm run capstan -- <command>
-  user add NAME       create a user (password from stdin, or prompted)
-  user passwd NAME    set a new password (ends that user's sessions)
-  user list           list users
-  user remove NAME    remove a user and end their sessions`;
+  user add NAME         create a user (password from stdin, or prompted)
+  user passwd NAME      set a new password (ends that user's sessions)
+  user list             list users
+  user remove NAME      remove a user and end their sessions
+  audit verify [--json] recompute the audit log's hash chain; exit status 1 if it is broken`;
+
+function osUser(): string | null {
+  try {
+    return userInfo().username;
+  } catch {
+    return null;
+  }
+}
+
+async function verifyCommand(app: App, json: boolean): Promise<number> {
+  const result = await verifyAudit(app.audit);
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else if (result.first_broken) {
+    process.stdout.write(
+      `audit log BROKEN at entry ${result.first_broken.id}: ${result.first_broken.reason}\n(${result.checked} entries checked before it)\n`,
+    );
+  } else {
+    const from = result.checkpoint
+      ? ` from the checkpoint after entry ${result.checkpoint.last_id} (${result.checkpoint.pruned_count} pruned)`
+      : '';
+    const head = result.head ? `; newest entry ${result.head.id}, hash ${result.head.hash}` : '';
+    process.stdout.write(`audit log intact: ${result.checked} entries checked${from}${head}\n`);
+  }
+  return result.ok ? 0 : 1;
+}
 
 async function readPassword(prompt: string): Promise<string> {
   if (!process.stdin.isTTY) {
@@ -52,24 +83,35 @@ async function readPassword(prompt: string): Promise<string> {
 
 export async function runCli(args: string[]): Promise<number> {
   const [group, command, name] = args;
-  if (group !== 'user' || !command || (command !== 'list' && !name)) {
+  const auditVerify = group === 'audit' && command === 'verify' && (name === undefined || (name === '--json' && args.length === 3));
+  if (!auditVerify && (group !== 'user' || !command || (command !== 'list' && !name))) {
     process.stderr.write(`${USAGE}\n`);
     return 64;
   }
   const app = await createApp(loadConfig(), createLogger('warn'));
-  const audit = (action: string, target: string) =>
-    app.audit.record({ actor: 'cli', action, target, outcome: 'success' });
+  /** Runs one user operation and audits it, success or failure (never the password). */
+  const audited = async (action: string, operation: () => Promise<UserSummary>): Promise<UserSummary> => {
+    const details = { username: name, os_user: osUser() };
+    try {
+      const user = await operation();
+      await app.audit.record({ actor: 'cli', action, target: `user:${user.id}`, outcome: 'success', details });
+      return user;
+    } catch (err) {
+      const failure = err instanceof CapstanError ? { error: err.message, code: err.code } : { error: 'Internal error', code: 'INTERNAL_SERVER_ERROR' };
+      await app.audit.record({ actor: 'cli', action, target: null, outcome: 'failure', details: { ...details, ...failure } });
+      throw err;
+    }
+  };
   try {
+    if (auditVerify) return await verifyCommand(app, name === '--json');
     switch (command) {
       case 'add': {
-        const user = await app.users.add(name!, await readPassword(`Password for ${name}: `));
-        await audit('user.create', `user:${user.id}`);
+        const user = await audited('user.create', async () => app.users.add(name!, await readPassword(`Password for ${name}: `)));
         process.stdout.write(`created user ${user.username}\n`);
         return 0;
       }
       case 'passwd': {
-        const user = await app.users.setPassword(name!, await readPassword(`New password for ${name}: `));
-        await audit('user.passwd', `user:${user.id}`);
+        await audited('user.passwd', async () => app.users.setPassword(name!, await readPassword(`New password for ${name}: `)));
         process.stdout.write(`password changed for ${name}; their sessions have ended\n`);
         return 0;
       }
@@ -80,8 +122,7 @@ export async function runCli(args: string[]): Promise<number> {
         return 0;
       }
       case 'remove': {
-        const user = await app.users.remove(name!);
-        await audit('user.remove', `user:${user.id}`);
+        await audited('user.remove', () => app.users.remove(name!));
         process.stdout.write(`removed user ${name}; their sessions have ended\n`);
         return 0;
       }

@@ -7,6 +7,7 @@ import sirv from 'sirv';
 import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
 import type { ErrorBody } from '../shared/schemas.js';
 import { createApiDocsHandler, DOCS_PATH } from './api-docs.js';
+import { serveAuditExport, wantsAuditExport } from './audit-export.js';
 import type { App } from './app.js';
 import { createContextFactory } from './context.js';
 import { contractError, reshapeErrorBody } from './http-errors.js';
@@ -121,6 +122,13 @@ export function createRequestHandler(app: App) {
       return docs(req, res, pathname, notFound(res));
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (wantsAuditExport(req, url)) {
+      serveAuditExport(app, createContext, req, res, url).catch((err: unknown) => {
+        const { status, body } = contractError(err);
+        sendError(res, status, body);
+      });
+      return;
+    }
     if (wantsTextLogs(req, url)) {
       serveTextLogs(app, createContext, req, res, url).catch((err: unknown) => {
         const { status, body } = contractError(err);

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type Config } from './env.js';
 import { createRequestHandler } from './http.js';
 import { startJobs, type Jobs } from '../jobs/worker.js';
 import { createLogger, type Logger } from './log.js';
+import { applyRetentionSetting } from './services/audit-retention.js';
 import { ensureFirstAdmin } from './services/users.js';
 
 export interface RunningCapstan {
@@ -25,6 +26,8 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
   let server: Server | undefined;
   let jobs: Jobs | undefined;
   try {
+    // Before anything can delete: the audit delete trigger reads the period from the database.
+    await applyRetentionSetting(app.audit, config.auditRetentionDays);
     const admin = await ensureFirstAdmin(app.users, config.admin);
     if (admin) {
       await app.audit.record({
@@ -48,10 +51,23 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
         services: app.services,
         watcher: app.watcher,
         audit: app.audit,
+        schedules: app.schedules,
+        log,
+      },
+      scheduleDeps: {
+        docker: app.engine.docker,
+        store: app.serviceStore,
+        schedules: app.scheduleStore,
+        deployments: app.deployments,
+        services: app.services,
+        watcher: app.watcher,
+        audit: app.audit,
         log,
       },
     });
     app.services.queue = jobs;
+    app.schedules.queue = jobs;
+    await app.schedules.reconcile(jobs);
 
     server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000 }, createRequestHandler(app));
     // Long-lived SSE responses must not be cut by the keep-alive timer.

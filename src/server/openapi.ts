@@ -63,5 +63,40 @@ export function buildOpenApiDocument(router: AppRouter, version: string): Json {
       }
     }
   }
+  ((doc.paths ??= {}) as Json)['/api/audit/export'] = auditExportPath(errorContent);
   return doc;
+}
+
+/** Served beside trpc-to-openapi (src/server/audit-export.ts): the answer is NDJSON or CSV, not JSON. */
+function auditExportPath(errorContent: Json): Json {
+  const text = (description: string) => ({ in: 'query', required: false, schema: { type: 'string' }, description });
+  const error = (description: string) => ({ description, content: errorContent });
+  return {
+    get: {
+      tags: ['audit'],
+      summary: 'Every matching audit entry, oldest first, as NDJSON (one entry object per line) or CSV',
+      security: [{ bearerAuth: [] }],
+      parameters: [
+        { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['ndjson', 'csv'], default: 'ndjson' } },
+        { name: 'action', ...text('Only this action') },
+        { name: 'actor', ...text('Only entries by this actor') },
+        { name: 'target', ...text('Only entries about this target') },
+        { name: 'outcome', in: 'query', required: false, schema: { type: 'string', enum: ['success', 'failure'] } },
+        { name: 'since', ...text('ISO 8601; only entries at or after this time') },
+        { name: 'until', ...text('ISO 8601; only entries at or before this time') },
+      ],
+      responses: {
+        '200': {
+          description: 'The entries as a download',
+          content: {
+            'application/x-ndjson': { schema: { type: 'string', description: '{"id","at","actor","action","target","outcome","details"} per line' } },
+            'text/csv': { schema: { type: 'string', description: 'Header id,at,actor,action,target,outcome,details; details as JSON' } },
+          },
+        },
+        '400': error('Invalid filter'),
+        '401': error('No or invalid session'),
+        '500': error('Internal server error'),
+      },
+    },
+  };
 }

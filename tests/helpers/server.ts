@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Docker from 'dockerode';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/server/env.js';
 import { silentLogger } from '../../src/server/log.js';
@@ -62,10 +63,29 @@ export async function startTestServer(env: Record<string, string | undefined> = 
       return res.json.token as string;
     },
     async dispose() {
+      const ids = (await running.app.serviceStore.list().catch(() => [])).map((r) => r.id);
       await running.stop();
+      await removeDockerObjects(ids);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Removes what a test server's services left on the shared engine (containers,
+ * networks, volumes), so test runs never exhaust its networks. Objects are
+ * found by Capstan's service-id label; a server on another engine finds none here.
+ */
+async function removeDockerObjects(serviceIds: string[]): Promise<void> {
+  if (serviceIds.length === 0) return;
+  const docker = new Docker({ socketPath: new URL(inject('testEnv').dockerHost).pathname });
+  const labels = serviceIds.map((id) => `io.capstan.service-id=${id}`);
+  for (const label of labels) {
+    const filters = { label: [label] };
+    for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove().catch(() => {});
+    for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => {});
+  }
 }
 
 export async function httpRequest(base: string, method: string, pathname: string, opts: RequestOptions = {}): Promise<TestResponse> {

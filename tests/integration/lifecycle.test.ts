@@ -112,8 +112,8 @@ describe('the admin CLI', () => {
       expect((await s.request('GET', '/auth/me', { token: token2 })).status).toBe(401);
       expect((await s.request('POST', '/auth/login', { body: { username: 'carol', password: 'carol-password-2' } })).status).toBe(401);
 
-      const audit = await s.app.database.client.execute("SELECT action FROM audit_log WHERE actor = 'cli' ORDER BY id");
-      expect(audit.rows.map((r) => r.action)).toEqual(['user.create', 'user.passwd', 'user.remove']);
+      const audit = await s.app.database.client.execute("SELECT action, outcome FROM audit_log WHERE actor = 'cli' ORDER BY id");
+      expect(audit.rows.map((r) => `${r.action} ${r.outcome}`)).toEqual(['user.create success', 'user.create failure', 'user.passwd success', 'user.remove success']);
       expect(JSON.stringify((await s.app.database.client.execute('SELECT * FROM audit_log')).rows)).not.toMatch(/carol-password/);
     } finally {
       await s.dispose();

@@ -124,3 +124,25 @@ export function renameContainer(docker: Docker, id: string, newName: string): Pr
 export function inspectContainer(docker: Docker, id: string): Promise<Docker.ContainerInspectInfo> {
   return engineCall((abortSignal) => docker.getContainer(id).inspect({ abortSignal }), 'Could not inspect container');
 }
+
+/**
+ * Watches a freshly started container for a grace period: a reason when it
+ * exits, restarts or turns unhealthy; undefined when it stays up (and, with a
+ * healthcheck, becomes healthy).
+ */
+export async function checkComesUp(docker: Docker, id: string, opts: { graceMs: number; healthTimeoutMs: number }): Promise<string | undefined> {
+  const started = Date.now();
+  for (;;) {
+    const c = await inspectContainer(docker, id);
+    const state = c.State;
+    if (state.Status === 'exited' || state.Status === 'dead') return `exited with code ${state.ExitCode}`;
+    if (state.Restarting || (c.RestartCount ?? 0) > 0) return 'restarted after exiting';
+    const health = (state as { Health?: { Status?: string } }).Health?.Status;
+    if (health === 'unhealthy') return 'unhealthy';
+    const elapsed = Date.now() - started;
+    if (health === 'healthy' && elapsed >= Math.min(opts.graceMs, 1000)) return undefined;
+    if (!health && elapsed >= opts.graceMs) return undefined;
+    if (health && elapsed >= opts.healthTimeoutMs) return `not healthy after ${Math.round(elapsed / 1000)} s`;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -1,8 +1,10 @@
+import { auditRouter } from './audit.js';
 import { authRouter } from './auth.js';
 import { deploymentsRouter } from './deployments.js';
 import { healthRouter } from './health.js';
 import { imagesRouter } from './images.js';
 import { registriesRouter } from './registries.js';
+import { schedulesRouter } from './schedules.js';
 import { servicesRouter } from './services.js';
 import { router } from '../trpc.js';
 
@@ -11,8 +13,10 @@ export const appRouter = router({
   health: healthRouter,
   services: servicesRouter,
   deployments: deploymentsRouter,
+  schedules: schedulesRouter,
   images: imagesRouter,
   registries: registriesRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

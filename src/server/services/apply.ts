@@ -12,6 +12,7 @@ import type { DesiredContainer, ServicePlan } from '../docker/compose-plan.js';
 import { ensureImage } from '../docker/images.js';
 import { OLD_CONTAINER_MARK } from '../docker/labels.js';
 import { ensureNetwork, ensureVolume } from '../docker/resources.js';
+import { CapstanError } from '../errors.js';
 import { newId } from '../ids.js';
 
 /** Which containers belong to a service: by Capstan's id, or by project for an adopted one. */
@@ -89,9 +90,15 @@ export async function applyPlan(
 
 /**
  * Stops the old container and moves it aside, starts the new one under the
- * real name; if the new one does not start, puts the old one back as it was.
+ * real name; if the new one does not start (or `verify` names a reason it is
+ * not well), puts the old one back as it was and throws.
  */
-async function recreate(docker: Docker, old: ContainerInfo, desired: DesiredContainer): Promise<void> {
+export async function recreate(
+  docker: Docker,
+  old: ContainerInfo,
+  desired: Pick<DesiredContainer, 'name' | 'create'>,
+  verify?: (id: string) => Promise<string | undefined>,
+): Promise<string> {
   const wasRunning = old.state === 'running' || old.state === 'restarting';
   const asideName = `${old.name}${OLD_CONTAINER_MARK}${newId(6)}`;
   if (wasRunning) await stopContainer(docker, old.id, old.name);
@@ -100,6 +107,8 @@ async function recreate(docker: Docker, old: ContainerInfo, desired: DesiredCont
   try {
     newId_ = await createContainer(docker, desired.create);
     await startContainer(docker, newId_, desired.name);
+    const problem = await verify?.(newId_);
+    if (problem) throw new CapstanError('CONFLICT', `Container ${desired.name} did not come up`, { details: problem });
   } catch (err) {
     if (newId_) await removeContainer(docker, newId_, desired.name).catch(() => {});
     await renameContainer(docker, old.id, old.name);
@@ -107,6 +116,7 @@ async function recreate(docker: Docker, old: ContainerInfo, desired: DesiredCont
     throw err;
   }
   await removeContainer(docker, old.id, asideName);
+  return newId_;
 }
 
 /**

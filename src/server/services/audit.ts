@@ -1,6 +1,8 @@
+import type { Client, InStatement } from '@libsql/client';
 import type { Db } from '../../db/client.js';
-import { auditLog } from '../../db/schema.js';
+import { CapstanError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { canonicalJson, entryHash, GENESIS_TAIL, type ChainRow, type ChainTail } from './audit-chain.js';
 
 export type AuditOutcome = 'success' | 'failure';
 
@@ -10,6 +12,14 @@ export interface AuditEntryInput {
   target?: string | null;
   outcome: AuditOutcome;
   details?: Record<string, unknown>;
+}
+
+export interface RecordOptions {
+  /**
+   * The entry's time instead of now. Internal, for tests of retention: no
+   * route or job passes it.
+   */
+  at?: Date;
 }
 
 /** Keys whose values are never written, whatever a caller passes. */
@@ -34,27 +44,164 @@ export function redact(value: unknown, depth = 0): unknown {
   return value;
 }
 
-/** The one writer every operation's audit entry goes through. */
-export class AuditLog {
-  constructor(
-    private readonly db: Db,
-    private readonly log: Logger,
-  ) {}
+/** How often an append is tried again after another process extended the chain first. */
+const APPEND_ATTEMPTS = 40;
 
-  async record(entry: AuditEntryInput): Promise<void> {
+/** A random wait that grows with each attempt, so two processes racing for the end of the chain stop colliding. */
+const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 ** attempt, 100)));
+
+/**
+ * Appends only if the chain still ends where this writer thinks it does: a
+ * second Capstan process on the same database may have appended meanwhile.
+ * The newest entry, else the last checkpoint, else the genesis is the end.
+ */
+const APPEND_SQL = `INSERT INTO audit_log (id, at, actor, action, target, outcome, details, prev_hash, hash)
+SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
+WHERE COALESCE(
+  (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1),
+  (SELECT last_hash FROM audit_checkpoint ORDER BY last_id DESC LIMIT 1),
+  ?
+) = ?`;
+
+/** The end of the chain as the database has it. */
+export async function readTail(client: Client, beforeId?: number): Promise<ChainTail> {
+  const last = await client.execute(
+    beforeId === undefined
+      ? 'SELECT id, at, hash FROM audit_log WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1'
+      : { sql: 'SELECT id, at, hash FROM audit_log WHERE hash IS NOT NULL AND id < ? ORDER BY id DESC LIMIT 1', args: [beforeId] },
+  );
+  const row = last.rows[0];
+  if (row) return { id: Number(row.id), at: Number(row.at), hash: String(row.hash) };
+  const cp = await client.execute('SELECT last_id, last_at, last_hash FROM audit_checkpoint ORDER BY last_id DESC LIMIT 1');
+  const c = cp.rows[0];
+  return c ? { id: Number(c.last_id), at: Number(c.last_at), hash: String(c.last_hash) } : GENESIS_TAIL;
+}
+
+function isUniquenessConflict(err: unknown): boolean {
+  const e = err as { code?: string; extendedCode?: string; message?: string };
+  if (e.extendedCode === 'SQLITE_CONSTRAINT_UNIQUE' || e.extendedCode === 'SQLITE_CONSTRAINT_PRIMARYKEY') return true;
+  return e.code === 'SQLITE_CONSTRAINT' && /UNIQUE constraint failed|PRIMARY KEY/i.test(e.message ?? '');
+}
+
+/**
+ * The one writer every operation's audit entry goes through. Entries form a
+ * hash chain: each stores the hash of its canonical content and the hash of
+ * the entry before it. Appends are serialized in this process (one promise
+ * chain) and checked against the database's own end of the chain, so
+ * concurrent requests, jobs and other processes never fork it.
+ */
+export class AuditLog {
+  readonly client: Client;
+  private tail: ChainTail | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private sealed: Promise<void> | undefined;
+
+  constructor(
+    db: Db,
+    private readonly log: Logger,
+  ) {
+    // drizzle's libSQL database carries its client; the chain needs plain SQL (conditional inserts, exact text).
+    this.client = (db as Db & { $client: Client }).$client;
+  }
+
+  /** Appends one entry; answers its id. */
+  async record(entry: AuditEntryInput, opts: RecordOptions = {}): Promise<number> {
     try {
-      await this.db.insert(auditLog).values({
-        at: new Date(),
-        actor: entry.actor.slice(0, 128),
-        action: entry.action,
-        target: entry.target ?? null,
-        outcome: entry.outcome,
-        details: entry.details ? (redact(entry.details) as Record<string, unknown>) : null,
-      });
+      await this.ready();
+      return await this.exclusive(() => this.append(entry, opts.at?.getTime()));
     } catch (err) {
       // The operation itself already happened; losing its entry must be loud.
       this.log.error('audit write failed', { action: entry.action, error: String(err) });
       throw err;
     }
+  }
+
+  /** Runs fn after every earlier append and prune step of this process, and before any later one. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Forgets the cached end of the chain (after a prune, or when another process may have appended). */
+  forgetTail(): void {
+    this.tail = undefined;
+  }
+
+  /** Entries written before the chain existed get their hashes once, in id order, before anything else reads or appends. */
+  ready(): Promise<void> {
+    this.sealed ??= this.exclusive(() => this.sealUnchained()).catch((err: unknown) => {
+      this.sealed = undefined;
+      throw err;
+    });
+    return this.sealed;
+  }
+
+  private async append(entry: AuditEntryInput, at: number | undefined): Promise<number> {
+    const details = entry.details ? canonicalJson(redact(entry.details)) : null;
+    for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
+      const tail = (this.tail ??= await readTail(this.client));
+      const row: ChainRow = {
+        id: tail.id + 1,
+        // Never before the entry it follows: time filters can then map to id ranges.
+        at: at ?? Math.max(Date.now(), tail.at),
+        actor: entry.actor.slice(0, 128),
+        action: entry.action,
+        target: entry.target ?? null,
+        outcome: entry.outcome,
+        details,
+        prevHash: tail.hash,
+        hash: null,
+      };
+      const hash = entryHash({ ...row, prevHash: tail.hash });
+      const statement: InStatement = {
+        sql: APPEND_SQL,
+        args: [row.id, row.at, row.actor, row.action, row.target, row.outcome, row.details, tail.hash, hash, GENESIS_TAIL.hash, tail.hash],
+      };
+      try {
+        const result = await this.client.execute(statement);
+        if (result.rowsAffected === 1) {
+          this.tail = { id: row.id, at: row.at, hash };
+          return row.id;
+        }
+      } catch (err) {
+        if (!isUniquenessConflict(err)) throw err;
+      }
+      // Another writer extended the chain first: read its real end and link to that.
+      this.tail = undefined;
+      await backoff(attempt);
+    }
+    throw new CapstanError('INTERNAL_SERVER_ERROR', 'Audit log busy', { details: `no append after ${APPEND_ATTEMPTS} attempts` });
+  }
+
+  /**
+   * Hashes entries written before the chain existed (the migration that added
+   * it left them NULL). The update trigger allows exactly this and nothing else.
+   */
+  private async sealUnchained(): Promise<void> {
+    const result = await this.client.execute(
+      'SELECT id, at, actor, action, target, outcome, details FROM audit_log WHERE hash IS NULL ORDER BY id',
+    );
+    if (!result.rows.length) return;
+    let prev = await readTail(this.client, Number(result.rows[0]!.id));
+    const updates: InStatement[] = [];
+    for (const r of result.rows) {
+      const row = {
+        id: Number(r.id),
+        at: Number(r.at),
+        actor: String(r.actor),
+        action: String(r.action),
+        target: r.target === null ? null : String(r.target),
+        outcome: String(r.outcome),
+        details: r.details === null ? null : String(r.details),
+        prevHash: prev.hash,
+      };
+      const hash = entryHash(row);
+      updates.push({ sql: 'UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ? AND hash IS NULL', args: [prev.hash, hash, row.id] });
+      prev = { id: row.id, at: row.at, hash };
+    }
+    await this.client.batch(updates, 'write');
+    this.tail = undefined;
+    this.log.info('audit entries sealed into the hash chain', { count: updates.length });
   }
 }

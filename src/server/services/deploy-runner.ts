@@ -11,6 +11,7 @@ import { applyPlan, belongsTo, type Step } from './apply.js';
 import type { AuditLog } from './audit.js';
 import type { DeploymentRow, DeploymentStore } from './deployment-store.js';
 import type { ServiceRow, ServiceStore } from './service-store.js';
+import type { ScheduleService } from './schedules.js';
 import type { ServiceManager } from './services.js';
 
 export interface RunnerDeps {
@@ -20,6 +21,7 @@ export interface RunnerDeps {
   services: ServiceManager;
   watcher: EngineWatcher;
   audit: AuditLog;
+  schedules: ScheduleService;
   log: Logger;
 }
 
@@ -96,6 +98,7 @@ async function deleteService(deps: RunnerDeps, row: ServiceRow, mode: 'soft' | '
       await onStep({ action: 'remove-volume', target: v });
     }
   }
+  await deps.schedules.removeForService(row.id);
   await deps.store.delete(row.id);
 }
 
