@@ -1,8 +1,48 @@
-import type { Component } from 'solid-js';
+import type { RouteDefinition } from '@solidjs/router';
+import { lazy } from 'solid-js';
 import { Login } from './pages/Login.js';
+import { Services } from './pages/Services.js';
 import { Shell } from './pages/Shell.js';
 
-export const routes: { path: string; component: Component }[] = [
+// The overview is what most visits open, so it ships in the main chunk;
+// every other page is its own chunk, loaded on first visit.
+const NewService = lazy(() => import('./pages/NewService.js').then((m) => ({ default: m.NewService })));
+const Service = lazy(() => import('./pages/Service.js').then((m) => ({ default: m.Service })));
+const ServiceOverview = lazy(() => import('./pages/ServiceOverview.js').then((m) => ({ default: m.ServiceOverview })));
+const Definition = lazy(() => import('./pages/Definition.js').then((m) => ({ default: m.Definition })));
+const Environment = lazy(() => import('./pages/Environment.js').then((m) => ({ default: m.Environment })));
+const Deployments = lazy(() => import('./pages/Deployments.js').then((m) => ({ default: m.Deployments })));
+const ServiceSchedules = lazy(() => import('./pages/ServiceSchedules.js').then((m) => ({ default: m.ServiceSchedules })));
+const Logs = lazy(() => import('./pages/Logs.js').then((m) => ({ default: m.Logs })));
+const Images = lazy(() => import('./pages/Images.js').then((m) => ({ default: m.Images })));
+const Schedules = lazy(() => import('./pages/Schedules.js').then((m) => ({ default: m.Schedules })));
+const Audit = lazy(() => import('./pages/Audit.js').then((m) => ({ default: m.Audit })));
+const NotFound = lazy(() => import('./pages/NotFound.js').then((m) => ({ default: m.NotFound })));
+
+export const routes: RouteDefinition[] = [
   { path: '/login', component: Login },
-  { path: '/*rest', component: Shell },
+  {
+    path: '/',
+    component: Shell,
+    children: [
+      { path: '/', component: Services },
+      { path: '/services/new', component: NewService },
+      {
+        path: '/services/:id',
+        component: Service,
+        children: [
+          { path: '/', component: ServiceOverview },
+          { path: '/logs', component: Logs },
+          { path: '/definition', component: Definition },
+          { path: '/environment', component: Environment },
+          { path: '/deployments', component: Deployments },
+          { path: '/schedules', component: ServiceSchedules },
+        ],
+      },
+      { path: '/images', component: Images },
+      { path: '/schedules', component: Schedules },
+      { path: '/audit', component: Audit },
+      { path: '*rest', component: NotFound },
+    ],
+  },
 ];

@@ -1,6 +1,6 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot } from '../helpers/browser.js';
+import { launchBrowser, openPage, screenshot } from '../helpers/browser.js';
 import { ADMIN, startTestServer, type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
@@ -14,17 +14,7 @@ afterAll(async () => {
   await s?.dispose();
 });
 
-async function newPage(): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  // A CSP violation or a script error shows up here.
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  return { page, errors };
-}
+const newPage = () => openPage(browser);
 
 describe('the dashboard in Chromium', () => {
   it('sends a visitor to the login page, logs in, shows the shell, and logs out', async () => {
@@ -42,7 +32,11 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${s.url}/services/abc`);
     await expect.poll(() => page.getByTestId('current-user').textContent()).toBe('admin');
+    // Back where they wanted to go: a service that does not exist says so, and offers the way back.
+    await page.getByRole('heading', { name: 'Service not found' }).waitFor();
+    await page.getByRole('link', { name: 'Back to services' }).click();
     await expect.poll(() => page.getByText('No services yet.').count()).toBe(1);
+    await expect.poll(() => page.getByTestId('engine-state').textContent()).toContain('Up');
     await screenshot(page, 'shell');
 
     const cookies = await page.context().cookies();
@@ -53,6 +47,30 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL(/\/login$/);
     expect((await s.request('GET', '/auth/me', { token: session!.value })).status).toBe(401);
+    expect(errors).toEqual([]);
+  });
+
+  it('sends a person whose session ended back to login, and then to where they were', async () => {
+    const { page, errors } = await newPage();
+    await page.goto(`${s.url}/login?next=%2Fimages`);
+    await page.getByLabel('Username').fill(ADMIN.username);
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${s.url}/images`);
+    await page.getByRole('heading', { name: 'Images' }).waitFor();
+
+    // The session ends elsewhere (another tab logged out, or it expired).
+    const session = (await page.context().cookies()).find((c) => c.name === 'capstan_session')!;
+    expect((await s.request('POST', '/auth/logout', { token: session.value })).status).toBe(200);
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Schedules' }).click();
+    await page.waitForURL(/\/login\?next=%2Fschedules&expired=1$/);
+    await page.getByText('Your session has ended. Sign in again to continue.').waitFor();
+    await page.getByLabel('Username').fill(ADMIN.username);
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${s.url}/schedules`);
+    await page.getByRole('heading', { name: 'Schedules' }).waitFor();
     expect(errors).toEqual([]);
   });
 

@@ -2,9 +2,12 @@ import { useNavigate, useSearchParams } from '@solidjs/router';
 import { createSignal, Show } from 'solid-js';
 import { api, toUiError, type UiError } from '../api.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
+import { Logo } from '../components/Logo.js';
 import { safeNext, setUser } from '../session.js';
+import { usePageTitle } from '../title.js';
 
 export function Login() {
+  usePageTitle(() => 'Sign in');
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const [username, setUsername] = createSignal('');
@@ -31,8 +34,13 @@ export function Login() {
   return (
     <main class="login">
       <form class="card login-card" onSubmit={submit} aria-labelledby="login-title">
-        <h1 id="login-title">Capstan</h1>
-        <p class="muted">Sign in to manage your Docker services.</p>
+        <div class="login-head">
+          <h1 id="login-title">
+            <Logo size={28} />
+            Capstan
+          </h1>
+          <p class="muted">Sign in to manage your Docker services.</p>
+        </div>
         <Show when={params.expired}>
           <p class="notice">Your session has ended. Sign in again to continue.</p>
         </Show>
@@ -48,9 +56,14 @@ export function Login() {
         <button type="submit" class="primary" disabled={busy()}>
           {busy() ? 'Signing in…' : 'Sign in'}
         </button>
-        <p class="muted small">
-          First start? The admin password was printed once in the server's output (or set with CAPSTAN_ADMIN_PASSWORD).
-        </p>
+        <details class="first-run">
+          <summary>First start: where is the password?</summary>
+          <p class="small">
+            On its first start Capstan creates the user <code>admin</code> with a generated password and prints it once in the server's
+            output (unless <code>CAPSTAN_ADMIN_USERNAME</code> and <code>CAPSTAN_ADMIN_PASSWORD</code> were set). Lost it? On the server, run{' '}
+            <code>npm run capstan -- user passwd admin</code>.
+          </p>
+        </details>
       </form>
     </main>
   );

@@ -1,36 +1,66 @@
-import { A, useLocation, useNavigate } from '@solidjs/router';
-import { createResource, For, Match, onMount, Show, Switch } from 'solid-js';
-import { api, isUnauthorized, toUiError } from '../api.js';
+import { A, useLocation, useNavigate, type RouteSectionProps } from '@solidjs/router';
+import { createEffect, createSignal, Match, on, onCleanup, Show, Suspense, Switch } from 'solid-js';
+import { announcement } from '../announce.js';
+import { api, isUnauthorized, onSessionEnded, toUiError, type UiError } from '../api.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
+import { Logo } from '../components/Logo.js';
+import { connected, connectionError, engine, reconnectLiveStatus, startLiveStatus } from '../live.js';
 import { setUser, user } from '../session.js';
 
-/** The logged-in frame: header, navigation, and the overview of every service. */
-export function Shell() {
+/** The logged-in frame: session check, header and navigation, live-connection banners, and the page. */
+export function Shell(props: RouteSectionProps) {
   const navigate = useNavigate();
   const location = useLocation();
+  const [checkError, setCheckError] = createSignal<UiError | null>(null);
+
   const toLogin = (expired: boolean) =>
     navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}${expired ? '&expired=1' : ''}`, {
       replace: true,
     });
 
-  onMount(async () => {
+  onSessionEnded(() => {
+    const wasIn = user() !== null;
+    setUser(null);
+    toLogin(wasIn);
+  });
+  onCleanup(() => onSessionEnded(undefined));
+
+  const check = async () => {
+    setCheckError(null);
     try {
       setUser((await api.auth.me.query()).user);
     } catch (err) {
-      if (isUnauthorized(err)) toLogin(user() !== null);
+      if (!isUnauthorized(err)) setCheckError(toUiError(err));
     }
-  });
+  };
+  void check();
 
-  const [health, { refetch }] = createResource(
-    () => user()?.id,
-    async () => {
-      try {
-        return await api.health.status.query();
-      } catch (err) {
-        if (isUnauthorized(err)) toLogin(true);
-        throw err;
-      }
-    },
+  // Live status runs while someone is logged in, and stops with the session.
+  createEffect(
+    on(
+      () => user()?.id,
+      (id) => {
+        if (id) onCleanup(startLiveStatus());
+      },
+    ),
+  );
+
+  const section = (href: string) => (href === '/' ? location.pathname === '/' || location.pathname.startsWith('/services') : location.pathname.startsWith(href));
+  const NavLink = (p: { href: string; children: string }) => (
+    <a href={p.href} classList={{ active: section(p.href) }} aria-current={section(p.href) ? 'page' : undefined}>
+      {p.children}
+    </a>
+  );
+
+  // After a navigation, focus goes to the page (as a full page load would), so keyboard and
+  // screen-reader users start at its content; switching a service's tabs keeps focus on the tabs.
+  const pageOf = (path: string) => /^\/services\/[^/]+/.exec(path)?.[0] ?? path;
+  createEffect(
+    on(
+      () => pageOf(location.pathname),
+      () => document.getElementById('main')?.focus({ preventScroll: true }),
+      { defer: true },
+    ),
   );
 
   const logout = async () => {
@@ -43,39 +73,57 @@ export function Shell() {
   };
 
   return (
-    <Show when={user()} fallback={<main class="loading" aria-busy="true" />}>
+    <Show
+      when={user()}
+      fallback={
+        <main class="loading" aria-busy={!checkError()}>
+          <Show when={checkError()}>{(err) => <div class="loading-error"><ErrorBanner error={err()} onRetry={check} /></div>}</Show>
+        </main>
+      }
+    >
+      <a class="skip-link" href="#main">Skip to content</a>
       <header class="topbar">
-        <A href="/" class="brand">Capstan</A>
-        <nav aria-label="Main">
-          <A href="/" end>Services</A>
+        <A href="/" class="brand" end activeClass="" inactiveClass="">
+          <Logo />
+          Capstan
+        </A>
+        <nav aria-label="Main" class="mainnav">
+          <NavLink href="/">Services</NavLink>
+          <NavLink href="/images">Images</NavLink>
+          <NavLink href="/schedules">Schedules</NavLink>
+          <NavLink href="/audit">Audit log</NavLink>
         </nav>
-        <div class="user">
-          <span data-testid="current-user">{user()?.username}</span>
-          <button type="button" onClick={logout}>Log out</button>
+        <div class="topbar-end">
+          <span class="conn" classList={{ ok: connected() && engine()?.available !== false, bad: !connected() || engine()?.available === false }} title={connected() ? 'Live updates connected' : 'Live updates disconnected'}>
+            <span class="dot" aria-hidden="true" />
+            <span class="conn-label">{!connected() ? 'Reconnecting' : engine()?.available === false ? 'Engine down' : 'Live'}</span>
+          </span>
+          <span class="user-name" data-testid="current-user">{user()?.username}</span>
+          <button type="button" onClick={logout} title={`Signed in as ${user()?.username ?? ""}`}>Log out</button>
         </div>
       </header>
-      <main class="content">
-        <h1>Services</h1>
+      <div class="banners">
         <Switch>
-          <Match when={health.error}>
-            <ErrorBanner error={toUiError(health.error)} onRetry={() => void refetch()} />
+          <Match when={!connected() && connectionError()}>
+            {(err) => (
+              <ErrorBanner
+                error={{ ...err(), message: 'Lost the live connection to the Capstan server. Reconnecting…' , details: err().details ?? err().message, recoverable: true }}
+                onRetry={reconnectLiveStatus}
+              />
+            )}
           </Match>
-          <Match when={health()?.services.length === 0}>
-            <p class="empty">No services yet.</p>
-          </Match>
-          <Match when={health()}>
-            <ul class="service-list">
-              <For each={health()?.services}>
-                {(s) => (
-                  <li>
-                    <span>{s.name}</span> <span class={`status status-${s.status}`}>{s.status}</span>
-                  </li>
-                )}
-              </For>
-            </ul>
+          <Match when={engine()?.available === false}>
+            <ErrorBanner
+              error={{ message: 'The Docker engine is unavailable. Capstan keeps trying and will refresh this page when it is back.', ...(engine()?.details ? { details: engine()!.details! } : {}), code: 'SERVICE_UNAVAILABLE', recoverable: true }}
+              onRetry={reconnectLiveStatus}
+            />
           </Match>
         </Switch>
+      </div>
+      <main class="content" id="main" tabindex="-1">
+        <Suspense fallback={<p class="muted" aria-busy="true">Loading…</p>}>{props.children}</Suspense>
       </main>
+      <div class="sr-only" role="status" aria-live="polite">{announcement()}</div>
     </Show>
   );
 }

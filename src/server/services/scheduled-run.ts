@@ -59,8 +59,9 @@ export async function runSchedule(deps: ScheduledRunDeps, scheduleId: string, ma
   }
   await deps.watcher.resync().catch(() => {});
   const failed = status === 'failed' || status === 'rolled_back';
-  await deps.deployments.finish(deployment.id, failed ? { error: { error: `Scheduled run ${status}`, details: summary.error ?? summary.rolled_back.map((r) => `${r.container}: ${r.reason}`).join('; '), code: 'CONFLICT', at: new Date().toISOString() } } : {});
+  // The schedule's outcome first: a client reacting to the deployment's end then reads it.
   await deps.schedules.recordRun(schedule.id, { at: new Date(), status, summary, deploymentId: deployment.id });
+  await deps.deployments.finish(deployment.id, failed ? { error: { error: `Scheduled run ${status}`, details: summary.error ?? summary.rolled_back.map((r) => `${r.container}: ${r.reason}`).join('; '), code: 'CONFLICT', at: new Date().toISOString() } } : {});
   deps.services.notify(row.id);
   await deps.audit.record({
     actor,

@@ -1,0 +1,111 @@
+import { A, useNavigate } from '@solidjs/router';
+import { createSignal, For, Show } from 'solid-js';
+import { announce } from '../announce.js';
+import { api, toUiError, type UiError } from '../api.js';
+import { DefinitionEditor, type Validation } from '../components/DefinitionEditor.js';
+import { ErrorBanner } from '../components/ErrorBanner.js';
+import { usePageTitle } from '../title.js';
+
+const EXAMPLE = `# A service is a compose file: one or more containers.
+services:
+  web:
+    image: nginx:1.27
+    ports:
+      - "8080:80"
+    environment:
+      TZ: UTC
+    restart: unless-stopped
+`;
+
+const NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
+
+/** Create a service from compose YAML, checked as you type. */
+export function NewService() {
+  usePageTitle(() => 'New service');
+  const navigate = useNavigate();
+  const [name, setName] = createSignal('');
+  const [nameTouched, setNameTouched] = createSignal(false);
+  const [yaml, setYaml] = createSignal(EXAMPLE);
+  const [validation, setValidation] = createSignal<Validation | null>(null);
+  const [busy, setBusy] = createSignal(false);
+  const [error, setError] = createSignal<UiError | null>(null);
+
+  const nameProblem = () => {
+    const n = name();
+    if (!n) return nameTouched() ? 'A name is required' : '';
+    if (n.length > 63) return 'At most 63 characters';
+    if (!NAME_RE.test(n)) return 'Lowercase letters, digits, "-" and "_"; starting with a letter or digit';
+    return validation()?.nameIssues[0] ?? '';
+  };
+
+  const onYaml = (text: string) => {
+    setYaml(text);
+    // A pasted compose file that names itself fills an empty name field.
+    const named = /^name:\s*["']?([a-z0-9][a-z0-9_-]*)["']?\s*$/m.exec(text);
+    if (named && !nameTouched()) setName(named[1]!);
+  };
+
+  const submit = async (e: SubmitEvent) => {
+    e.preventDefault();
+    setNameTouched(true);
+    if (nameProblem() || !name()) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const created = await api.services.create.mutate({ name: name(), yaml: yaml() });
+      announce(`Created ${created.name}; deploying`);
+      navigate(`/services/${created.id}?deployment=${created.deployment_id}`);
+    } catch (err) {
+      setError(toUiError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <>
+      <nav class="crumbs" aria-label="Breadcrumb">
+        <A href="/">Services</A> <span aria-hidden="true">/</span> <span aria-current="page">New service</span>
+      </nav>
+      <div class="page-head">
+        <h1>New service</h1>
+      </div>
+      <form class="stack" onSubmit={submit} novalidate>
+        <div class="field">
+          <label for="service-name">Name</label>
+          <input
+            id="service-name"
+            name="name"
+            autocomplete="off"
+            maxlength="63"
+            placeholder="e.g. blog"
+            value={name()}
+            aria-invalid={!!nameProblem()}
+            aria-describedby="service-name-help"
+            onInput={(e) => {
+              setName(e.currentTarget.value);
+              setNameTouched(true);
+            }}
+          />
+          <p id="service-name-help" class={nameProblem() ? 'field-error' : 'muted small'}>
+            {nameProblem() || 'Also the compose project name: containers, network and volumes are labelled with it.'}
+          </p>
+        </div>
+        <div class="field">
+          <label for="definition">Definition (compose YAML)</label>
+          <DefinitionEditor id="definition" value={yaml()} name={name()} onInput={onYaml} onValidate={setValidation} describedBy="definition-help" />
+          <p id="definition-help" class="muted small">
+            Supported per container: <For each={['image', 'container_name', 'command', 'entrypoint', 'environment', 'ports', 'volumes', 'depends_on', 'restart', 'labels', 'healthcheck']}>{(k, i) => <><code>{k}</code>{i() < 10 ? ', ' : ''}</>}</For>.
+          </p>
+        </div>
+        <Show when={error()}>{(err) => <ErrorBanner error={err()} onRetry={() => void submit(new SubmitEvent('submit'))} />}</Show>
+        <div class="form-actions">
+          <button type="submit" class="primary" disabled={busy() || validation()?.ok === false}>
+            {busy() ? 'Creating…' : 'Create and deploy'}
+          </button>
+          <A href="/" class="button">Cancel</A>
+        </div>
+      </form>
+    </>
+  );
+}

@@ -1,0 +1,231 @@
+import { A, useLocation, useNavigate, useParams, useSearchParams, type RouteSectionProps } from '@solidjs/router';
+import { createMemo, createSignal, For, Show } from 'solid-js';
+import type { ServiceObject } from '../../shared/schemas.js';
+import { announce } from '../announce.js';
+import { api, toUiError, type UiError } from '../api.js';
+import { ConfirmDialog } from '../components/ConfirmDialog.js';
+import { DeploymentProgress } from '../components/DeploymentProgress.js';
+import { ErrorBanner } from '../components/ErrorBanner.js';
+import { StatusBadge } from '../components/StatusBadge.js';
+import { services } from '../live.js';
+import { createQuery } from '../query.js';
+import { ServiceContext } from '../service-context.js';
+import { usePageTitle } from '../title.js';
+
+type Action = 'start' | 'stop' | 'restart' | 'redeploy';
+
+const TABS = [
+  ['', 'Overview'],
+  ['/logs', 'Logs'],
+  ['/definition', 'Definition'],
+  ['/environment', 'Environment'],
+  ['/deployments', 'Deployments'],
+  ['/schedules', 'Schedules'],
+] as const;
+
+/** The engine's names of the service's named volumes (compose prefixes the project): what a hard delete destroys. */
+function namedVolumes(service: ServiceObject): string[] {
+  const defs = (service.definition as { services?: Record<string, { volumes?: string[] }> }).services ?? {};
+  const names = new Set<string>();
+  for (const c of Object.values(defs)) for (const v of c.volumes ?? []) if (!v.startsWith('/')) names.add(`${service.name}_${v.split(':')[0]!}`);
+  return [...names];
+}
+
+/** The frame of one service: name, live status, actions, and its tabs. */
+export function Service(props: RouteSectionProps) {
+  const params = useParams<{ id: string }>();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const [search, setSearch] = useSearchParams<{ deployment?: string }>();
+  const [busy, setBusy] = createSignal<Action | 'delete' | null>(null);
+  const [actionError, setActionError] = createSignal<UiError | null>(null);
+  const [confirming, setConfirming] = createSignal(false);
+  const [mode, setMode] = createSignal<'soft' | 'hard'>('soft');
+  const [typedName, setTypedName] = createSignal('');
+
+  // Refetch the details whenever the live feed reports a change of this service.
+  const liveKey = createMemo(() => {
+    const live = services[params.id];
+    return live ? `${live.status}|${live.containers.map((c) => `${c.name}:${c.status}:${c.health}`).join(',')}` : 'none';
+  });
+  // Once the live feed has shown this service, its disappearance means it was deleted: say so, do not ask.
+  let seenLive = '';
+  const removed = createMemo(() => {
+    if (services[params.id]) seenLive = params.id;
+    return seenLive === params.id && !services[params.id];
+  });
+  // While a delete is under way the service is already gone for the API: stop asking for it.
+  const [deleting, setDeleting] = createSignal(false);
+  const service = createQuery(() => !removed() && !deleting() && `${params.id}#${liveKey()}`, () => api.services.get.query({ id: params.id }));
+  const svc = () => service.data()?.id === params.id ? service.data() : undefined;
+
+  const act = async (action: Action) => {
+    const s = svc();
+    if (!s) return;
+    setBusy(action);
+    setActionError(null);
+    try {
+      const result = await api.services[action].mutate({ id: s.id });
+      if ('deployment_id' in result) setSearch({ deployment: result.deployment_id });
+      announce(`${s.name}: ${action} requested`);
+      void service.refetch();
+    } catch (err) {
+      setActionError(toUiError(err));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const remove = async () => {
+    const s = svc();
+    if (!s || (mode() === 'hard' && typedName() !== s.name)) return;
+    setBusy('delete');
+    setActionError(null);
+    setDeleting(true);
+    try {
+      await api.services.delete.mutate({ id: s.id, mode: mode() });
+      announce(`Deleting ${s.name}`);
+      setConfirming(false);
+      navigate('/');
+    } catch (err) {
+      setDeleting(false);
+      setConfirming(false);
+      setActionError(toUiError(err));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const base = () => `/services/${params.id}`;
+  usePageTitle(() => {
+    const tab = TABS.find(([suffix]) => suffix && location.pathname.endsWith(suffix));
+    return `${tab ? `${tab[1]} · ` : ''}${svc()?.name ?? 'Service'}`;
+  });
+  const tabActive = (suffix: string) => location.pathname.replace(/\/$/, '') === `${base()}${suffix}`;
+  const status = () => services[params.id]?.status ?? svc()?.status;
+
+  return (
+    <ServiceContext.Provider
+      value={{ id: () => params.id, service, deploymentId: () => search.deployment }}
+    >
+      <nav class="crumbs" aria-label="Breadcrumb">
+        <A href="/">Services</A> <span aria-hidden="true">/</span> <span aria-current="page">{svc()?.name ?? '…'}</span>
+      </nav>
+      <Show when={removed()}>
+        <div class="empty-state">
+          <h1>This service has been deleted</h1>
+          <A href="/" class="button">Back to services</A>
+        </div>
+      </Show>
+      <Show when={service.error() && !svc() && !removed()}>
+        {(() => {
+          const err = service.error()!;
+          return err.code === 'NOT_FOUND' ? (
+            <div class="empty-state">
+              <h1>Service not found</h1>
+              <p class="muted">It may have been deleted. </p>
+              <A href="/" class="button">Back to services</A>
+            </div>
+          ) : (
+            <ErrorBanner error={err} onRetry={() => void service.refetch()} />
+          );
+        })()}
+      </Show>
+      <Show when={!removed() && svc()} fallback={<Show when={!service.error() && !removed()}><div class="page-head"><h1 class="skeleton-text">Loading service…</h1></div></Show>}>
+        {(s) => (
+          <>
+            <div class="page-head">
+              <div class="title-line">
+                <h1>{s().name}</h1>
+                <span data-testid="service-status">
+                  <StatusBadge status={status() ?? s().status} />
+                </span>
+                <Show when={s().adopted}>
+                  <span class="badge subtle tone-muted">adopted</span>
+                </Show>
+              </div>
+              <div class="btn-group" role="group" aria-label="Service actions">
+                <button type="button" disabled={!!busy() || status() === 'running' || status() === 'deploying'} onClick={() => act('start')}>Start</button>
+                <button type="button" disabled={!!busy() || status() === 'stopped' || status() === 'deploying'} onClick={() => act('stop')}>Stop</button>
+                <button type="button" disabled={!!busy() || status() === 'deploying'} onClick={() => act('restart')}>Restart</button>
+                <button type="button" disabled={!!busy() || status() === 'deploying'} onClick={() => act('redeploy')} title="Apply the definition again: pulls missing images, recreates what drifted">Redeploy</button>
+                <button type="button" class="danger-outline" disabled={!!busy()} onClick={() => { setMode('soft'); setTypedName(''); setConfirming(true); }}>Delete…</button>
+              </div>
+            </div>
+            <Show when={s().last_error && status() === 'error'}>
+              <ErrorBanner error={{ message: `The last deployment failed: ${s().last_error!.error}`, ...(s().last_error!.details ? { details: s().last_error!.details! } : {}), recoverable: false }} />
+            </Show>
+            <Show when={actionError()}>{(err) => <ErrorBanner error={err()} />}</Show>
+            <Show when={search.deployment}>
+              {(d) => (
+                <section class="card deploy-card" aria-labelledby="deploy-title">
+                  <div class="card-head">
+                    <h2 id="deploy-title">Deployment</h2>
+                    <button type="button" class="link small" onClick={() => setSearch({ deployment: undefined })}>
+                      Dismiss
+                    </button>
+                  </div>
+                  <DeploymentProgress id={d()} compact onFinished={() => void service.refetch()} />
+                </section>
+              )}
+            </Show>
+            <nav class="tabs" aria-label="Service sections">
+              <For each={TABS}>
+                {([suffix, label]) => (
+                  <a href={`${base()}${suffix}`} classList={{ active: tabActive(suffix) }} aria-current={tabActive(suffix) ? 'page' : undefined}>
+                    {label}
+                  </a>
+                )}
+              </For>
+            </nav>
+            <div class="tab-panel">{props.children}</div>
+
+            <ConfirmDialog
+              open={confirming()}
+              title={`Delete ${s().name}?`}
+              confirmLabel={mode() === 'hard' ? 'Delete service and data' : 'Delete service'}
+              danger
+              busy={busy() === 'delete' || (mode() === 'hard' && typedName() !== s().name)}
+              onConfirm={remove}
+              onClose={() => setConfirming(false)}
+            >
+              <fieldset class="choice">
+                <legend class="sr-only">How to delete</legend>
+                <label class="radio">
+                  <input type="radio" name="mode" value="soft" checked={mode() === 'soft'} onChange={() => setMode('soft')} />
+                  <span>
+                    <strong>Keep data (soft)</strong>
+                    <span class="muted small">Removes the containers and the network. Named volumes stay, so re-creating the service finds its data.</span>
+                  </span>
+                </label>
+                <label class="radio">
+                  <input type="radio" name="mode" value="hard" checked={mode() === 'hard'} onChange={() => setMode('hard')} />
+                  <span>
+                    <strong>Delete everything (hard)</strong>
+                    <span class="muted small">Also removes the named volumes: the data in them is gone for good.</span>
+                  </span>
+                </label>
+              </fieldset>
+              <Show when={mode() === 'hard'}>
+                <div class="danger-note" data-testid="hard-delete-warning">
+                  <p>
+                    <Show when={namedVolumes(s()).length > 0} fallback={<>This service has no named volumes; its containers and network are removed.</>}>
+                      These named volumes and all data in them will be deleted: <strong>{namedVolumes(s()).join(', ')}</strong>.
+                    </Show>{' '}
+                    This cannot be undone.
+                  </p>
+                  <label>
+                    <span>
+                      Type <code>{s().name}</code> to confirm
+                    </span>
+                    <input value={typedName()} onInput={(e) => setTypedName(e.currentTarget.value)} autocomplete="off" />
+                  </label>
+                </div>
+              </Show>
+            </ConfirmDialog>
+          </>
+        )}
+      </Show>
+    </ServiceContext.Provider>
+  );
+}
