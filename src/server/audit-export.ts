@@ -2,9 +2,7 @@ import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { zAuditExportQuery, type AuditEntry } from '../shared/audit.js';
 import type { App } from './app.js';
-import type { createContextFactory } from './context.js';
-import { CapstanError } from './errors.js';
-import { formatIssues } from './http-errors.js';
+import { authenticatedInput, type createContextFactory } from './context.js';
 import { exportAudit } from './services/audit-query.js';
 
 export const AUDIT_EXPORT_PATH = '/api/audit/export';
@@ -43,11 +41,8 @@ export async function serveAuditExport(
   res: ServerResponse,
   url: URL,
 ): Promise<void> {
-  const ctx = await createContext({ req, res });
-  if (!ctx.session) throw new CapstanError('UNAUTHORIZED', 'Authentication required');
-  const parsed = zAuditExportQuery.safeParse(Object.fromEntries(url.searchParams.entries()));
-  if (!parsed.success) throw new CapstanError('BAD_REQUEST', 'Invalid input', { details: formatIssues(parsed.error.issues) });
-  const { format, ...filters } = parsed.data;
+  const query = await authenticatedInput(createContext, req, res, zAuditExportQuery, Object.fromEntries(url.searchParams.entries()));
+  const { format, ...filters } = query;
   const pages = exportAudit(app.audit.client, filters);
   // Read the first page before the headers go out, so a failure can still be a JSON error.
   const first = await pages.next();

@@ -1,5 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { z } from 'zod';
 import type { App } from './app.js';
+import { CapstanError } from './errors.js';
+import { formatIssues } from './http-errors.js';
 import type { Context } from './trpc.js';
 
 /** True when a browser tells us the request was made by another site. */
@@ -42,4 +45,22 @@ export function createContextFactory(app: App) {
     }
     return { ...base, session, via: session ? (bearer ? 'bearer' : 'cookie') : null };
   };
+}
+
+/**
+ * For the few routes served beside tRPC (plain-text logs, audit export): the
+ * same session check, and the input parsed into a 400 naming the field.
+ */
+export async function authenticatedInput<S extends z.ZodType>(
+  createContext: ReturnType<typeof createContextFactory>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  schema: S,
+  input: unknown,
+): Promise<z.infer<S>> {
+  const ctx = await createContext({ req, res });
+  if (!ctx.session) throw new CapstanError('UNAUTHORIZED', 'Authentication required');
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw new CapstanError('BAD_REQUEST', 'Invalid input', { details: formatIssues(parsed.error.issues) });
+  return parsed.data;
 }

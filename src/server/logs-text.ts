@@ -1,10 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { zLogsQuery } from '../shared/logs.js';
 import type { App } from './app.js';
-import type { createContextFactory } from './context.js';
-import { formatIssues } from './http-errors.js';
+import { authenticatedInput, type createContextFactory } from './context.js';
 import { getServiceLogs, logsAsText } from './services/logs.js';
-import { CapstanError } from './errors.js';
 
 const LOGS_PATH = /^\/api\/services\/([^/]+)\/logs$/;
 
@@ -27,18 +25,13 @@ export async function serveTextLogs(
   res: ServerResponse,
   url: URL,
 ): Promise<void> {
-  const ctx = await createContext({ req, res });
-  if (!ctx.session) throw new CapstanError('UNAUTHORIZED', 'Authentication required');
   const raw = Object.fromEntries(url.searchParams.entries());
-  const parsed = zLogsQuery.safeParse({
+  const query = await authenticatedInput(createContext, req, res, zLogsQuery, {
     ...raw,
     id: decodeURIComponent(LOGS_PATH.exec(url.pathname)![1]!),
     ...(raw.tail !== undefined ? { tail: raw.tail === '' ? Number.NaN : Number(raw.tail) } : {}),
   });
-  if (!parsed.success) throw new CapstanError('BAD_REQUEST', 'Invalid input', { details: formatIssues(parsed.error.issues) });
-  const text = logsAsText(
-    await getServiceLogs({ docker: app.engine.docker, store: app.serviceStore, watcher: app.watcher }, parsed.data),
-  );
+  const text = logsAsText(await getServiceLogs({ docker: app.engine.docker, store: app.serviceStore, watcher: app.watcher }, query));
   res.statusCode = 200;
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');

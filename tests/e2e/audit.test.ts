@@ -1,22 +1,15 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchBrowser, logIn, openPage, screenshot } from '../helpers/browser.js';
+import { logIn, openPage, screenshot, startBrowserSuite, stopBrowserSuite } from '../helpers/browser.js';
 import { uniqueName } from '../helpers/engine.js';
-import { ADMIN, deployAndWait, startTestServer, type TestServer } from '../helpers/server.js';
+import { ADMIN, deployAndWait, type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
 let token: string;
 let browser: Browser;
 
-beforeAll(async () => {
-  s = await startTestServer();
-  token = await s.login();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await s?.dispose();
-});
+beforeAll(async () => ({ s, token, browser } = await startBrowserSuite()));
+afterAll(() => stopBrowserSuite(s, browser));
 
 describe('the audit page', () => {
   it('lists what happened, filters it, pages through it, exports it, and says whether the chain holds', async () => {

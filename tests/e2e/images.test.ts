@@ -1,21 +1,15 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchBrowser, logIn, openPage, screenshot } from '../helpers/browser.js';
+import { logIn, openPage, screenshot, startBrowserSuite, stopBrowserSuite } from '../helpers/browser.js';
 import { testDocker, uniqueName } from '../helpers/engine.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
 let browser: Browser;
 const docker = testDocker();
 
-beforeAll(async () => {
-  s = await startTestServer();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await s?.dispose();
-});
+beforeAll(async () => ({ s, browser } = await startBrowserSuite()));
+afterAll(() => stopBrowserSuite(s, browser));
 
 async function follow(stream: NodeJS.ReadableStream): Promise<void> {
   const events = await new Promise<{ error?: string }[]>((resolve, reject) =>

@@ -1,18 +1,12 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openPage, screenshot } from '../helpers/browser.js';
-import { ADMIN, startTestServer, type TestServer } from '../helpers/server.js';
+import { openPage, screenshot, startBrowserSuite, stopBrowserSuite } from '../helpers/browser.js';
+import { ADMIN, type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
 let browser: Browser;
-beforeAll(async () => {
-  s = await startTestServer();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await s?.dispose();
-});
+beforeAll(async () => ({ s, browser } = await startBrowserSuite()));
+afterAll(() => stopBrowserSuite(s, browser));
 
 const newPage = () => openPage(browser);
 

@@ -1,23 +1,16 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchBrowser, logIn, openPage, screenshot } from '../helpers/browser.js';
+import { logIn, openPage, screenshot, startBrowserSuite, stopBrowserSuite } from '../helpers/browser.js';
 import { testDocker, uniqueName } from '../helpers/engine.js';
-import { deployAndWait, startTestServer, type TestServer } from '../helpers/server.js';
+import { deployAndWait, type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
 let token: string;
 let browser: Browser;
 const docker = testDocker();
 
-beforeAll(async () => {
-  s = await startTestServer();
-  token = await s.login();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await s?.dispose();
-});
+beforeAll(async () => ({ s, token, browser } = await startBrowserSuite()));
+afterAll(() => stopBrowserSuite(s, browser));
 
 const messages = (page: Page) => page.locator('.log-line .log-msg').allTextContents();
 const ticks = async (page: Page) => (await messages(page)).map((m) => /^tick (\d+)$/.exec(m)?.[1]).filter(Boolean).map(Number);

@@ -1,22 +1,15 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchBrowser, logIn, openPage, screenshot } from '../helpers/browser.js';
+import { logIn, openPage, screenshot, startBrowserSuite, stopBrowserSuite } from '../helpers/browser.js';
 import { uniqueName } from '../helpers/engine.js';
-import { deployAndWait, startTestServer, type TestServer } from '../helpers/server.js';
+import { deployAndWait, type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
 let token: string;
 let browser: Browser;
 
-beforeAll(async () => {
-  s = await startTestServer();
-  token = await s.login();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await s?.dispose();
-});
+beforeAll(async () => ({ s, token, browser } = await startBrowserSuite()));
+afterAll(() => stopBrowserSuite(s, browser));
 
 /** What the page should print for an instant in a zone, formatted here the way the browser does (same locale). */
 const inZone = (iso: string, timeZone: string, opts: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat('en-US', { ...opts, timeZone }).format(new Date(iso));

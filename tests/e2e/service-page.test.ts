@@ -1,24 +1,17 @@
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchBrowser, logIn, openPage, screenshot } from '../helpers/browser.js';
+import { logIn, openPage, screenshot, startBrowserSuite, stopBrowserSuite } from '../helpers/browser.js';
 import { testDocker, uniqueName } from '../helpers/engine.js';
-import { deployAndWait, startTestServer, type TestServer } from '../helpers/server.js';
+import { deployAndWait, type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
 let token: string;
 let browser: Browser;
 const docker = testDocker();
 
-beforeAll(async () => {
-  s = await startTestServer();
-  token = await s.login();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await s?.dispose();
-});
+beforeAll(async () => ({ s, token, browser } = await startBrowserSuite()));
+afterAll(() => stopBrowserSuite(s, browser));
 
 async function containerEnv(serviceId: string, key: string): Promise<string[]> {
   const [c] = await docker.listContainers({ all: true, filters: { label: [`io.capstan.service-id=${serviceId}`, `com.docker.compose.service=${key}`] } });

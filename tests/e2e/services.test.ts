@@ -1,21 +1,15 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { fillDefinition, launchBrowser, logIn, openPage, screenshot } from '../helpers/browser.js';
+import { fillDefinition, logIn, openPage, screenshot, startBrowserSuite, stopBrowserSuite } from '../helpers/browser.js';
 import { testDocker, uniqueName, volumeExists } from '../helpers/engine.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
 let browser: Browser;
 const docker = testDocker();
 
-beforeAll(async () => {
-  s = await startTestServer();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await s?.dispose();
-});
+beforeAll(async () => ({ s, browser } = await startBrowserSuite()));
+afterAll(() => stopBrowserSuite(s, browser));
 
 const statusOnPage = (page: Page) => page.getByTestId('service-status').textContent();
 const rowStatus = (page: Page, name: string) => page.locator(`tr[data-service="${name}"] [data-status]`).getAttribute('data-status');

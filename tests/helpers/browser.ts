@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
-import { ADMIN } from './server.js';
+import { ADMIN, startTestServer, type TestServer } from './server.js';
 
 export const screenshotDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../e2e/screenshots');
 
@@ -69,4 +69,16 @@ export async function fillDefinition(page: Page, yaml: string, label = 'Definiti
 /** The document is no wider than the viewport (nothing pushes the page sideways on a phone). */
 export function horizontalOverflow(page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+}
+
+/** A real server, an admin token and Chromium for one test file; stopBrowserSuite undoes it. */
+export async function startBrowserSuite(): Promise<{ s: TestServer; token: string; browser: Browser }> {
+  const s = await startTestServer();
+  const token = await s.login();
+  return { s, token, browser: await launchBrowser() };
+}
+
+export async function stopBrowserSuite(s: TestServer | undefined, browser: Browser | undefined): Promise<void> {
+  await browser?.close();
+  await s?.dispose();
 }
