@@ -19,6 +19,23 @@ export interface ChainRow {
   hash: string | null;
 }
 
+const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+/** An audit_log row as the database client returns it. */
+export function chainRowFromDb(r: Record<string, unknown>): ChainRow {
+  return {
+    id: Number(r.id),
+    at: Number(r.at),
+    actor: String(r.actor),
+    action: String(r.action),
+    target: text(r.target),
+    outcome: String(r.outcome),
+    details: text(r.details),
+    prevHash: text(r.prev_hash),
+    hash: text(r.hash),
+  };
+}
+
 /** The end of the chain a new entry links to: the newest entry, the last pruned one, or the genesis. */
 export interface ChainTail {
   id: number;

@@ -1,6 +1,6 @@
 import type { AuditVerifyResult } from '../../shared/audit.js';
 import type { AuditLog } from './audit.js';
-import { ChainVerifier, GENESIS_TAIL, type ChainRow } from './audit-chain.js';
+import { chainRowFromDb, ChainVerifier, GENESIS_TAIL } from './audit-chain.js';
 
 const PAGE = 2000;
 
@@ -33,17 +33,7 @@ export async function verifyAudit(audit: AuditLog): Promise<AuditVerifyResult> {
       args: [afterId, PAGE],
     });
     for (const r of page.rows) {
-      const row: ChainRow = {
-        id: Number(r.id),
-        at: Number(r.at),
-        actor: String(r.actor),
-        action: String(r.action),
-        target: r.target === null ? null : String(r.target),
-        outcome: String(r.outcome),
-        details: r.details === null ? null : String(r.details),
-        prevHash: r.prev_hash === null ? null : String(r.prev_hash),
-        hash: r.hash === null ? null : String(r.hash),
-      };
+      const row = chainRowFromDb(r);
       if (!verifier.feed(row)) break;
       afterId = row.id;
     }

@@ -2,7 +2,7 @@ import type { Client, InStatement } from '@libsql/client';
 import type { Db } from '../../db/client.js';
 import { CapstanError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { canonicalJson, entryHash, GENESIS_TAIL, type ChainRow, type ChainTail } from './audit-chain.js';
+import { canonicalJson, chainRowFromDb, entryHash, GENESIS_TAIL, type ChainRow, type ChainTail } from './audit-chain.js';
 
 export type AuditOutcome = 'success' | 'failure';
 
@@ -186,16 +186,7 @@ export class AuditLog {
     let prev = await readTail(this.client, Number(result.rows[0]!.id));
     const updates: InStatement[] = [];
     for (const r of result.rows) {
-      const row = {
-        id: Number(r.id),
-        at: Number(r.at),
-        actor: String(r.actor),
-        action: String(r.action),
-        target: r.target === null ? null : String(r.target),
-        outcome: String(r.outcome),
-        details: r.details === null ? null : String(r.details),
-        prevHash: prev.hash,
-      };
+      const row = { ...chainRowFromDb(r), prevHash: prev.hash };
       const hash = entryHash(row);
       updates.push({ sql: 'UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ? AND hash IS NULL', args: [prev.hash, hash, row.id] });
       prev = { id: row.id, at: row.at, hash };
