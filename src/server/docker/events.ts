@@ -105,7 +105,7 @@ export class EngineWatcher extends EventEmitter<{ change: []; availability: [boo
 
   private async subscribe(): Promise<NodeJS.ReadableStream> {
     this.abort = new AbortController();
-    const deadline = setTimeout(() => this.abort?.abort(), 4000);
+    const deadline = setTimeout(() => this.abort?.abort(), ENGINE_DEADLINE_MS);
     try {
       const stream = (await this.docker.getEvents({
         filters: { type: ['container'], label: [LABEL_PROJECT] },

@@ -7,15 +7,6 @@ import { CapstanError } from '../errors.js';
 export class OperationLocks {
   private readonly busy = new Map<string, string>();
 
-  isBusy(id: string): boolean {
-    return this.busy.has(id);
-  }
-
-  /** The operation in progress, e.g. "deploy". */
-  current(id: string): string | undefined {
-    return this.busy.get(id);
-  }
-
   async run<T>(id: string, operation: string, fn: () => Promise<T>): Promise<T> {
     const running = this.busy.get(id);
     if (running) {
