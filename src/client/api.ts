@@ -8,6 +8,14 @@ const codeOf = (err: unknown) => (err instanceof TRPCClientError ? (err.shape as
 
 export const isUnauthorized = (err: unknown) => codeOf(err) === 'UNAUTHORIZED';
 
+/**
+ * The answer never arrived. A browser on the Docker host sees its network
+ * change whenever the engine adds or removes a network, and Chromium then
+ * cancels requests in flight (ERR_NETWORK_CHANGED): the operation may well have
+ * happened, so callers look before they report a failure.
+ */
+export const isLostAnswer = (err: unknown) => err instanceof TRPCClientError && !err.shape;
+
 let unauthorizedHandler: (() => void) | undefined;
 
 /** The shell registers what to do when the session has ended (send the person to login, then back). */

@@ -1,7 +1,7 @@
 import { A, useNavigate } from '@solidjs/router';
 import { createSignal, For, Show } from 'solid-js';
 import { announce } from '../announce.js';
-import { api, toUiError, type UiError } from '../api.js';
+import { api, isLostAnswer, toUiError, type UiError } from '../api.js';
 import { DefinitionEditor, type Validation } from '../components/DefinitionEditor.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { usePageTitle } from '../title.js';
@@ -45,18 +45,33 @@ export function NewService() {
     if (named && !nameTouched()) setName(named[1]!);
   };
 
+  /** The service this form created, when the create's answer was lost on the way back. */
+  const createdSince = async (serviceName: string, sent: number) => {
+    const found = (await api.services.list.query()).find((x) => x.name === serviceName && Date.parse(x.created_at) >= sent - 60_000);
+    if (!found) return undefined;
+    const [latest] = await api.deployments.listForService.query({ id: found.id });
+    return { id: found.id, deploymentId: latest?.id };
+  };
+
   const submit = async (e: SubmitEvent) => {
     e.preventDefault();
     setNameTouched(true);
     if (nameProblem() || !name()) return;
     setBusy(true);
     setError(null);
+    const sent = Date.now();
     try {
       const created = await api.services.create.mutate({ name: name(), yaml: yaml() });
       announce(`Created ${created.name}; deploying`);
       navigate(`/services/${created.id}?deployment=${created.deployment_id}`);
     } catch (err) {
-      setError(toUiError(err));
+      const found = isLostAnswer(err) ? await createdSince(name(), sent).catch(() => undefined) : undefined;
+      if (found) {
+        announce(`Created ${name()}; deploying`);
+        navigate(`/services/${found.id}${found.deploymentId ? `?deployment=${found.deploymentId}` : ''}`);
+      } else {
+        setError(toUiError(err));
+      }
     } finally {
       setBusy(false);
     }

@@ -2,7 +2,7 @@ import { A, useLocation, useNavigate, useParams, useSearchParams, type RouteSect
 import { createMemo, createSignal, For, Show } from 'solid-js';
 import type { ServiceObject } from '../../shared/schemas.js';
 import { announce } from '../announce.js';
-import { api, toUiError, type UiError } from '../api.js';
+import { api, isLostAnswer, toUiError, type UiError } from '../api.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { DeploymentProgress } from '../components/DeploymentProgress.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
@@ -32,6 +32,16 @@ function namedVolumes(service: ServiceObject): string[] {
 }
 
 /** The frame of one service: name, live status, actions, and its tabs. */
+/** After a lost answer: the delete went through when the service is gone or a delete of it is queued or running. */
+async function deleteAccepted(id: string): Promise<boolean> {
+  try {
+    const [latest] = await api.deployments.listForService.query({ id });
+    return latest?.kind === 'delete' && latest.status !== 'failed';
+  } catch (err) {
+    return toUiError(err).code === 'NOT_FOUND';
+  }
+}
+
 export function Service(props: RouteSectionProps) {
   const params = useParams<{ id: string }>();
   const location = useLocation();
@@ -88,6 +98,12 @@ export function Service(props: RouteSectionProps) {
       setConfirming(false);
       navigate('/');
     } catch (err) {
+      if (isLostAnswer(err) && (await deleteAccepted(s.id).catch(() => false))) {
+        announce(`Deleting ${s.name}`);
+        setConfirming(false);
+        navigate('/');
+        return;
+      }
       setDeleting(false);
       setConfirming(false);
       setActionError(toUiError(err));
