@@ -69,11 +69,36 @@ export function listAllContainers(docker: Docker): Promise<ContainerInfo[]> {
   return engineCall(async (abortSignal) => (await docker.listContainers({ all: true, abortSignal })).map(toContainerInfo), 'Could not list containers');
 }
 
-export function createContainer(docker: Docker, options: Docker.ContainerCreateOptions): Promise<string> {
+/**
+ * Creates a container. Only the name (and platform) go in the query string:
+ * dockerode would otherwise copy every option, the environment included, into
+ * the URL, where the engine's debug log and proxies would see it.
+ */
+export function createContainer(docker: Docker, options: Docker.ContainerCreateOptions, platform?: string): Promise<string> {
+  const { name, ...body } = options;
+  const query = { ...(name ? { name } : {}), ...(platform ? { platform } : {}) };
   return engineCall(async (abortSignal) => {
-    const c = await docker.createContainer({ ...options, abortSignal } as Docker.ContainerCreateOptions);
+    const c = await docker.createContainer({ _query: query, _body: body, abortSignal } as unknown as Docker.ContainerCreateOptions);
     return c.id;
-  }, `Could not create container ${options.name ?? ''}`.trim());
+  }, `Could not create container ${name ?? ''}`.trim());
+}
+
+/** Connects a created container to one more network (the engine takes a single network at create before API 1.44). */
+export function connectNetwork(docker: Docker, network: string, containerId: string, endpoint: Record<string, unknown>, name = containerId): Promise<void> {
+  return engineCall(async (abortSignal) => {
+    const n = docker.getNetwork(network);
+    await n.connect({ Container: containerId, EndpointConfig: endpoint, abortSignal } as object);
+  }, `Could not connect container ${name} to network ${network}`);
+}
+
+/** Extracts a tar archive into the container at `/` (compose's CopyToContainer for secrets and configs). */
+export function putArchive(docker: Docker, id: string, archive: Buffer, opts: { copyUIDGID?: boolean; name?: string } = {}): Promise<void> {
+  return engineCall(
+    async (abortSignal) => {
+      await docker.getContainer(id).putArchive(archive, { path: '/', ...(opts.copyUIDGID ? { copyUIDGID: true } : {}), abortSignal } as object);
+    },
+    `Could not copy files into container ${opts.name ?? id}`,
+  );
 }
 
 export function startContainer(docker: Docker, id: string, name = id): Promise<void> {
@@ -87,15 +112,16 @@ export function startContainer(docker: Docker, id: string, name = id): Promise<v
   }, `Could not start container ${name}`, SLOW_CALL_MS);
 }
 
-export function stopContainer(docker: Docker, id: string, name = id): Promise<void> {
+/** `timeoutS`: the grace period before the engine kills it (compose's stop_grace_period; default 10 s). */
+export function stopContainer(docker: Docker, id: string, name = id, timeoutS = STOP_TIMEOUT_S): Promise<void> {
   return engineCall(async (abortSignal) => {
     try {
-      await docker.getContainer(id).stop({ t: STOP_TIMEOUT_S, abortSignal });
+      await docker.getContainer(id).stop({ t: timeoutS, abortSignal });
     } catch (err) {
       // 304: already stopped.
       if ((err as { statusCode?: number }).statusCode !== 304) throw err;
     }
-  }, `Could not stop container ${name}`, SLOW_CALL_MS);
+  }, `Could not stop container ${name}`, Math.max(SLOW_CALL_MS, (timeoutS + 20) * 1000));
 }
 
 export function restartContainer(docker: Docker, id: string, name = id): Promise<void> {

@@ -1,19 +1,20 @@
 import type Docker from 'dockerode';
 import {
-  createContainer,
   listComposeContainers,
   removeContainer,
   renameContainer,
+  restartContainer,
   startContainer,
   stopContainer,
   type ContainerInfo,
 } from '../docker/containers.js';
 import type { DesiredContainer, ServicePlan } from '../docker/compose-plan.js';
-import { ensureImage } from '../docker/images.js';
-import { OLD_CONTAINER_MARK } from '../docker/labels.js';
-import { ensureNetwork, ensureVolume } from '../docker/resources.js';
+import { LABEL_CONTAINER_NUMBER, OLD_CONTAINER_MARK } from '../docker/labels.js';
 import { CapstanError } from '../errors.js';
 import { newId } from '../ids.js';
+import { createPlanned, refsStale } from './apply-container.js';
+import { prepare } from './apply-prepare.js';
+import { waitForDependencies } from './apply-wait.js';
 
 /** Which containers belong to a service: by Capstan's id, or by project for an adopted one. */
 export interface ServiceRef {
@@ -29,12 +30,17 @@ export function belongsTo(c: ContainerInfo, ref: ServiceRef): boolean {
 
 export type Step = { action: string; target: string };
 
+const numberOf = (c: ContainerInfo) => Number(c.labels[LABEL_CONTAINER_NUMBER] ?? 0) || 0;
+
 /**
- * Applies a plan declaratively: pulls what is missing before touching anything,
- * then creates, recreates or removes only what differs, in depends_on order.
- * A container that fails to come up after a recreate is replaced by the old one
- * again, so nothing that ran before is lost. Every step is idempotent, and a
- * crash between steps leaves containers a second run converges from.
+ * Applies a plan declaratively, as `docker compose up -d` converges: checks
+ * and pulls what is missing before touching anything, removes containers no
+ * longer defined (the highest replica numbers first), then service by service
+ * in dependency order waits for the depends_on conditions and creates,
+ * recreates or starts only what differs. A container that fails to come up
+ * after a recreate is replaced by the old one again, so nothing that ran
+ * before is lost. Every step is idempotent, and a crash between steps leaves
+ * containers a second run converges from.
  */
 export async function applyPlan(
   docker: Docker,
@@ -48,41 +54,61 @@ export async function applyPlan(
     steps.push(s);
     await onStep(s);
   };
+  for (const w of plan.warnings) await step('warning', w);
 
-  for (const image of new Set(plan.containers.map((c) => c.image))) {
-    if (await ensureImage(docker, image)) await step('pull', image);
-  }
-  if (await ensureNetwork(docker, plan.network.name, plan.network.labels)) await step('create-network', plan.network.name);
-  for (const v of plan.volumes) {
-    if (await ensureVolume(docker, v.name, v.labels)) await step('create-volume', v.name);
-  }
+  const imageIds = await prepare(docker, plan, step);
 
   let current = (await listComposeContainers(docker)).filter((c) => belongsTo(c, ref));
   current = await recoverInterruptedRecreates(docker, current, step);
 
-  // Containers no longer in the definition go first: they may hold ports the new ones need.
+  // Containers no longer in the plan go first: they may hold ports the new ones need.
   const wanted = new Set(plan.containers.map((c) => c.name));
-  for (const c of [...current].reverse()) {
-    if (!wanted.has(c.name)) {
-      await stopContainer(docker, c.id, c.name);
-      await removeContainer(docker, c.id, c.name);
-      await step('remove', c.name);
-    }
+  const unwanted = current.filter((c) => !wanted.has(c.name)).sort((a, b) => numberOf(b) - numberOf(a));
+  for (const c of unwanted) {
+    await stopContainer(docker, c.id, c.name);
+    await removeContainer(docker, c.id, c.name);
+    await step('remove', c.name);
   }
+  current = current.filter((c) => wanted.has(c.name));
 
-  for (const desired of plan.containers) {
-    const existing = current.find((c) => c.name === desired.name);
-    if (!existing) {
-      const id = await createContainer(docker, desired.create);
-      await step('create', desired.name);
-      await startContainer(docker, id, desired.name);
-      await step('start', desired.name);
-    } else if (existing.configHash !== desired.hash) {
-      await recreate(docker, existing, desired);
-      await step('recreate', desired.name);
-    } else if (existing.state !== 'running') {
-      await startContainer(docker, existing.id, existing.name);
-      await step('start', desired.name);
+  /** Services created, recreated or restarted in this apply: what `depends_on.restart: true` reacts to. */
+  const bounced = new Set<string>();
+  for (const svc of plan.services) {
+    await waitForDependencies(docker, plan, svc, step);
+    let touched = false;
+    const untouched: ContainerInfo[] = [];
+    for (const desired of plan.containers.filter((c) => c.key === svc.key)) {
+      const existing = current.find((c) => c.name === desired.name);
+      const imageId = imageIds.get(desired.image);
+      if (!existing) {
+        const id = await createPlanned(docker, desired, imageId);
+        await step('create', desired.name);
+        await startContainer(docker, id, desired.name);
+        await step('start', desired.name);
+        touched = true;
+      } else if (
+        existing.configHash !== desired.hash ||
+        (imageId && existing.imageId !== imageId) ||
+        // A shared namespace names a container id: when that container was replaced, so is this one.
+        (await refsStale(docker, existing.id, desired))
+      ) {
+        await recreate(docker, existing, desired, undefined, imageId);
+        await step('recreate', desired.name);
+        touched = true;
+      } else if (existing.state !== 'running') {
+        // As `compose up`: a stopped container (a finished one-shot too) is started again.
+        await startContainer(docker, existing.id, existing.name);
+        await step('start', desired.name);
+      } else untouched.push(existing);
+    }
+    if (touched) bounced.add(svc.key);
+    const restartFor = Object.entries(svc.dependsOn).filter(([dep, d]) => d.restart && bounced.has(dep)).map(([dep]) => dep);
+    if (restartFor.length && untouched.length) {
+      for (const c of untouched) {
+        await restartContainer(docker, c.id, c.name);
+        await step('restart', `${c.name} (${restartFor.join(', ')} changed)`);
+      }
+      bounced.add(svc.key);
     }
   }
   return steps;
@@ -96,16 +122,19 @@ export async function applyPlan(
 export async function recreate(
   docker: Docker,
   old: ContainerInfo,
-  desired: Pick<DesiredContainer, 'name' | 'create'>,
+  desired: DesiredContainer,
   verify?: (id: string) => Promise<string | undefined>,
+  imageId?: string,
 ): Promise<string> {
   const wasRunning = old.state === 'running' || old.state === 'restarting';
   const asideName = `${old.name}${OLD_CONTAINER_MARK}${newId(6)}`;
-  if (wasRunning) await stopContainer(docker, old.id, old.name);
+  // The grace period the service asks for now, as compose stops with the service's stop_grace_period.
+  const grace = (desired.create as { StopTimeout?: number }).StopTimeout;
+  if (wasRunning) await stopContainer(docker, old.id, old.name, grace);
   await renameContainer(docker, old.id, asideName);
   let newId_: string | undefined;
   try {
-    newId_ = await createContainer(docker, desired.create);
+    newId_ = await createPlanned(docker, desired, imageId);
     await startContainer(docker, newId_, desired.name);
     const problem = await verify?.(newId_);
     if (problem) throw new CapstanError('CONFLICT', `Container ${desired.name} did not come up`, { details: problem });

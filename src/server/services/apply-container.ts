@@ -1,0 +1,90 @@
+import type Docker from 'dockerode';
+import type { DesiredContainer } from '../docker/compose-plan.js';
+import { connectNetwork, createContainer, inspectContainer, putArchive, removeContainer } from '../docker/containers.js';
+import { inspectImage } from '../docker/images.js';
+import { LABEL_COMPOSE_IMAGE } from '../docker/labels.js';
+import { tarArchive } from '../docker/tar.js';
+import { CapstanError } from '../errors.js';
+
+/** The image id a reference points at now (what com.docker.compose.image records, and what a recreate compares). */
+export async function imageIdOf(docker: Docker, ref: string): Promise<string> {
+  return (await inspectImage(docker, ref)).Id;
+}
+
+/** `container:<name>` → `container:<id>`, as compose resolves service references when it creates the container. */
+async function resolveRefs(docker: Docker, desired: DesiredContainer, host: Record<string, unknown>): Promise<void> {
+  for (const ref of desired.refs) {
+    let id: string;
+    try {
+      id = (await inspectContainer(docker, ref.container)).Id;
+    } catch (err) {
+      if (err instanceof CapstanError && err.code === 'NOT_FOUND') {
+        const what = ref.field === 'NetworkMode' ? 'network' : ref.field === 'IpcMode' ? 'IPC' : 'PID';
+        throw new CapstanError('CONFLICT', `Cannot share the ${what} namespace of service ${ref.service}: container missing`, {
+          details: `services.${desired.key}: ${ref.container} does not exist`,
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    host[ref.field] = `container:${id}`;
+  }
+}
+
+/**
+ * Whether an existing container's shared namespaces still name the current
+ * container of the service they follow: that container replaced (now or by an
+ * earlier, interrupted apply) leaves this one attached to nothing.
+ */
+export async function refsStale(docker: Docker, existingId: string, desired: DesiredContainer): Promise<boolean> {
+  if (desired.refs.length === 0) return false;
+  const host = (await inspectContainer(docker, existingId)).HostConfig as unknown as Record<string, unknown>;
+  for (const ref of desired.refs) {
+    const provider = await inspectContainer(docker, ref.container).catch((err: unknown) => {
+      if (err instanceof CapstanError && err.code === 'NOT_FOUND') return undefined;
+      throw err;
+    });
+    if (!provider || host[ref.field] !== `container:${provider.Id}`) return true;
+  }
+  return false;
+}
+
+/**
+ * Creates a planned container ready to start: compose's createMobyContainer
+ * (the other networks connected after create) and the secrets and configs
+ * with content copied in before start. A container left half-made is removed.
+ */
+export async function createPlanned(docker: Docker, desired: DesiredContainer, imageId?: string): Promise<string> {
+  const host = { ...(desired.create.HostConfig as Record<string, unknown>) };
+  await resolveRefs(docker, desired, host);
+  const labels = { ...desired.create.Labels, [LABEL_COMPOSE_IMAGE]: imageId ?? (await imageIdOf(docker, desired.image)) };
+  const options = { ...desired.create, Labels: labels, HostConfig: host } as Docker.ContainerCreateOptions;
+  const id = await createContainer(docker, options, desired.platform);
+  try {
+    for (const c of desired.connect) await connectNetwork(docker, c.network, id, c.endpoint, desired.name);
+    if (desired.files.length) {
+      const archive = tarArchive(
+        desired.files.map((f) => ({
+          name: f.target.replace(/^\/+/, ''),
+          content: Buffer.from(f.content, 'utf8'),
+          mode: f.mode,
+          ...(f.uid !== undefined ? { uid: f.uid } : {}),
+          ...(f.gid !== undefined ? { gid: f.gid } : {}),
+        })),
+      );
+      // Without copyUIDGID the engine keeps each entry's uid/gid from the archive; with it, it would chown all to the container's user.
+      await putArchive(docker, id, archive, { name: desired.name }).catch((err: unknown) => {
+        // The engine's text names paths, never the content; still, say only which files.
+        const which = desired.files.map((f) => `${f.kind} ${f.source}`).join(', ');
+        throw new CapstanError(err instanceof CapstanError ? err.code : 'INTERNAL_SERVER_ERROR', `Could not copy ${which} into ${desired.name}`, {
+          ...(err instanceof CapstanError && err.details ? { details: err.details } : {}),
+          cause: err,
+        });
+      });
+    }
+  } catch (err) {
+    await removeContainer(docker, id, desired.name).catch(() => {});
+    throw err;
+  }
+  return id;
+}
