@@ -94,7 +94,12 @@ export interface LastError {
 export const services = sqliteTable('service', {
   id: text('id').primaryKey(),
   name: text('name').notNull().unique(),
-  definition: text('definition', { mode: 'json' }).notNull().$type<ServiceDefinition>(),
+  /**
+   * The JSON definition of a service created before project folders; written
+   * to the folder as compose.yaml at start (services/project-migrate.ts) and
+   * then cleared. New services never set it: the folder is the definition.
+   */
+  legacyDefinition: text('legacy_definition', { mode: 'json' }).$type<ServiceDefinition>(),
   /** Adopted from an existing compose project: its containers are found by project label, not by Capstan's id. */
   adopted: integer('adopted', { mode: 'boolean' }).notNull().default(false),
   lastError: text('last_error', { mode: 'json' }).$type<LastError>(),
@@ -124,6 +129,10 @@ export const deployments = sqliteTable(
     status: text('status', { enum: ['queued', 'running', 'succeeded', 'failed'] }).notNull(),
     actor: text('actor').notNull(),
     params: text('params', { mode: 'json' }).$type<Record<string, unknown>>(),
+    /** The compose text this deployment applied (read back to restore a previous version). */
+    composeYaml: text('compose_yaml'),
+    /** SHA-256 of the .env it applied: the .env itself holds secrets and is never stored here. */
+    envHash: text('env_hash'),
     steps: text('steps', { mode: 'json' }).notNull().$type<DeploymentStep[]>(),
     error: text('error', { mode: 'json' }).$type<LastError>(),
     attempts: integer('attempts').notNull().default(0),

@@ -13,6 +13,9 @@ import { AuditLog } from './services/audit.js';
 import { AuthService } from './services/auth.js';
 import { DeploymentStore } from './services/deployment-store.js';
 import { ImageService } from './services/images.js';
+import { ProjectFolders } from './services/project-files.js';
+import { ProjectLoader } from './services/project-loader.js';
+import { migrateLegacyDefinitions } from './services/project-migrate.js';
 import { RegistryStore } from './services/registries.js';
 import { SecretBox } from './services/secret-box.js';
 import { ServiceManager } from './services/services.js';
@@ -37,6 +40,8 @@ export interface App {
   engine: Engine;
   watcher: EngineWatcher;
   serviceStore: ServiceStore;
+  /** The project folders (CAPSTAN_PROJECTS_DIR) and their loads. */
+  projects: ProjectLoader;
   deployments: DeploymentStore;
   services: ServiceManager;
   statusFeed: StatusFeed;
@@ -65,7 +70,15 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
   const auth = new AuthService(users, sessions, new LoginThrottle(), audit);
   const engine = new Engine(createDockerClient(config.docker));
   const watcher = new EngineWatcher(engine.docker, log);
-  const serviceStore = new ServiceStore(db);
+  const projects = new ProjectLoader(new ProjectFolders(config.projectsDir));
+  const serviceStore = new ServiceStore(db, projects);
+  try {
+    // Services created before project folders get theirs before anything reads them.
+    await migrateLegacyDefinitions(serviceStore, log);
+  } catch (err) {
+    database.close();
+    throw err;
+  }
   const deployments = new DeploymentStore(db);
   const services = new ServiceManager(engine.docker, serviceStore, deployments, watcher);
   const statusFeed = new StatusFeed(services, watcher, deployments, log);
@@ -88,6 +101,7 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     engine,
     watcher,
     serviceStore,
+    projects,
     deployments,
     services,
     statusFeed,

@@ -22,6 +22,7 @@ const zEnv = z
     PORT: optional(zPort).transform((v) => v ?? 8080),
     HOST: optional(z.string()).transform((v) => v ?? '127.0.0.1'),
     CAPSTAN_DATA_DIR: optional(z.string()).transform((v) => path.resolve(v ?? './data')),
+    CAPSTAN_PROJECTS_DIR: optional(z.string()),
     CAPSTAN_DATABASE_URL: optional(zUrlWithScheme(['file', 'libsql', 'http', 'https', 'ws', 'wss'])),
     CAPSTAN_DATABASE_AUTH_TOKEN: optional(z.string()),
     CAPSTAN_JOBS_DATABASE_URL: optional(zUrlWithScheme(['postgres', 'postgresql'])),
@@ -49,6 +50,8 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /** Absolute: one folder per service (compose.yaml, .env, its other files). */
+  projectsDir: string;
   databaseUrl: string;
   databaseAuthToken: string | undefined;
   jobsDatabaseUrl: string | undefined;
@@ -73,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     dataDir: e.CAPSTAN_DATA_DIR,
+    projectsDir: path.resolve(e.CAPSTAN_PROJECTS_DIR ?? path.join(e.CAPSTAN_DATA_DIR, 'projects')),
     databaseUrl: e.CAPSTAN_DATABASE_URL ?? `file:${path.join(e.CAPSTAN_DATA_DIR, 'capstan.db')}`,
     databaseAuthToken: e.CAPSTAN_DATABASE_AUTH_TOKEN,
     jobsDatabaseUrl: e.CAPSTAN_JOBS_DATABASE_URL,

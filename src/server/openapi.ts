@@ -31,7 +31,24 @@ export function buildOpenApiDocument(router: AppRouter, version: string): Json {
   // The definition body is checked in the service layer; describe its real shape here.
   const { $schema: __, ...definitionSchema } = z.toJSONSchema(zServiceDefinition, { io: 'input', unrepresentable: 'any' });
   schemas.ServiceDefinition = definitionSchema;
-  const definitionBody = { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ServiceDefinition' } } } };
+  schemas.ComposeText = {
+    type: 'object',
+    required: ['yaml'],
+    properties: {
+      name: { type: 'string', description: 'The service (compose project) name; required to create, must match to update' },
+      yaml: { type: 'string', description: 'The compose file, verbatim (comments, order and anchors are kept)' },
+      env: { type: 'string', description: 'The .env file the compose file interpolates; absent on update: the folder\'s .env is kept' },
+      files: { type: 'object', additionalProperties: { type: 'string' }, description: 'Other project files, relative path → text' },
+    },
+  };
+  const definitionBody = {
+    required: true,
+    content: {
+      'application/json': {
+        schema: { oneOf: [{ $ref: '#/components/schemas/ComposeText' }, { $ref: '#/components/schemas/ServiceDefinition' }] },
+      },
+    },
+  };
 
   const metas = new Map<string, Meta>();
   const procedures = (router._def as unknown as { procedures: Record<string, { _def: { meta?: Meta } }> }).procedures;

@@ -47,6 +47,13 @@ export const zContainerObject = z.object({
   ports: z.array(z.string()).meta({ description: 'Published ports as host_ip:host_port->container_port/proto' }),
 });
 
+/** A problem in the compose text: where (path in the document, 1-based line) and what. */
+export const zComposeIssue = z.object({
+  path: z.array(z.union([z.string(), z.number()])).meta({ example: ['services', 'web', 'ports', 0] }),
+  line: z.number().int().nullable(),
+  message: z.string(),
+});
+
 export const zLastError = z.object({
   error: z.string(),
   details: z.string().optional(),
@@ -59,7 +66,11 @@ export const zServiceObject = z.object({
   name: z.string(),
   status: zServiceStatus,
   containers: z.array(zContainerObject),
-  definition: z.record(z.string(), z.unknown()).meta({ description: 'The service definition (compose shape, normalized)' }),
+  definition: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .meta({ description: 'The normalized compose project, derived from the project folder; null when the folder does not load (see definition_errors)' }),
+  definition_errors: z.array(zComposeIssue).meta({ description: 'Why the project folder does not load; empty when it does' }),
   adopted: z.boolean(),
   last_error: zLastError.nullable().meta({ description: 'Why the last deploy failed; null after a successful one' }),
   created_at: z.iso.datetime(),
@@ -72,14 +83,60 @@ export const zIdInput = z.object({ id: z.string().min(1).max(64) });
 
 export const zEnvironmentMap = z.record(z.string(), z.record(z.string(), z.string()));
 
+const zFilesField = z
+  .record(z.string(), z.string())
+  .optional()
+  .meta({ description: 'Other project files (relative path → text), e.g. an env_file target; written with the compose file' });
+
 /**
- * A service definition as a request body: checked precisely by the server
- * (zServiceDefinition, or parseComposeYaml when `yaml` is given), so that
- * every problem is reported with its path rather than a generic shape error.
+ * A service definition as a request body: the compose text (`yaml`) with an
+ * optional `.env` text (`env`), or the contract's JSON form (`services`, ...),
+ * which is written as YAML once. Checked precisely by the server, so every
+ * problem is reported with its path and line rather than a generic shape error.
  */
 export const zDefinitionBody = z.looseObject({
   name: z.string().meta({ description: 'The service (compose project) name' }),
-  yaml: z.string().optional().meta({ description: 'Compose YAML, instead of `services` (tRPC clients, the dashboard)' }),
+  yaml: z.string().optional().meta({ description: 'The compose file, verbatim; instead of `services`' }),
+  env: z.string().optional().meta({ description: 'The .env file: the variables the compose file interpolates' }),
+  files: zFilesField,
+});
+
+/** PUT: the same, the name optional (a service cannot be renamed); `env` absent keeps the folder's .env. */
+export const zUpdateBody = zDefinitionBody.extend({
+  id: z.string().min(1).max(64),
+  name: z.string().optional().meta({ description: 'Must be the service\'s name when given' }),
+});
+
+export const zValidateInput = z.looseObject({
+  id: z.string().min(1).max(64).optional().meta({ description: 'Check as an update of this service (over its project folder)' }),
+  name: z.string().optional().meta({ description: 'The project name; default: the service\'s, the file\'s `name:`, or "project"' }),
+  yaml: z.string().optional(),
+  env: z.string().optional(),
+  files: zFilesField,
+});
+
+export const zValidateOutput = z.object({
+  valid: z.boolean(),
+  warnings: z.array(z.string()).meta({ description: 'e.g. a variable that is not set and becomes empty' }),
+  errors: z.array(zComposeIssue),
+  definition: z.record(z.string(), z.unknown()).nullable().meta({ description: 'The normalized compose project; null when invalid' }),
+});
+
+export const zFileQuery = z.object({
+  id: z.string().min(1).max(64),
+  path: z.string().min(1).max(1024).meta({ description: 'Relative to the project folder', example: 'config/nginx.conf' }),
+});
+
+export const zFileWrite = zFileQuery.extend({ content: z.string().meta({ description: 'The file\'s text (up to 512 KiB)' }) });
+
+export const zFileList = z.object({
+  files: z.array(z.object({ path: z.string(), size: z.number().int(), modified_at: z.iso.datetime() })),
+  truncated: z.boolean().meta({ description: 'More files exist than are listed (the listing is bounded)' }),
+});
+
+export const zDeploymentCompose = z.object({
+  yaml: z.string().nullable().meta({ description: 'The compose text the deployment applied; null for a delete or a deployment made before this was recorded' }),
+  env_hash: z.string().nullable().meta({ description: 'SHA-256 (hex) of the .env it applied; the .env itself is never stored' }),
 });
 
 export const zDeleteInput = z.object({
@@ -107,6 +164,7 @@ export const zDeploymentObject = z.object({
   steps: z.array(z.object({ at: z.iso.datetime(), action: z.string(), target: z.string() })),
   error: zLastError.nullable(),
   attempts: z.number().int(),
+  env_hash: z.string().nullable().meta({ description: 'SHA-256 (hex) of the .env it applied (GET /api/deployments/{id}/compose for its compose text)' }),
   created_at: z.iso.datetime(),
   started_at: z.iso.datetime().nullable(),
   finished_at: z.iso.datetime().nullable(),
@@ -115,6 +173,11 @@ export type DeploymentObject = z.infer<typeof zDeploymentObject>;
 
 /** A queued operation answers with the service and the deployment that will apply it. */
 export const zQueuedService = zServiceObject.extend({ deployment_id: z.string() });
+
+/** A create or an update also says what loading the compose text warned about. */
+export const zSubmittedService = zQueuedService.extend({
+  warnings: z.array(z.string()).meta({ description: 'e.g. a variable that is not set and becomes empty' }),
+});
 
 export const zStatusEvent = z.discriminatedUnion('kind', [
   z.object({

@@ -54,10 +54,8 @@ describe('the job queue', () => {
       expect(done.n).toBe(0);
 
       // Operations on one service run in order: two updates queued back to back end in the second one's state.
-      const one = structuredClone(service.definition);
-      one.services.a.command = ['sleep', '86401'];
-      const two = structuredClone(service.definition);
-      two.services.a.command = ['sleep', '86402'];
+      const one = { name, services: { a: { ...sleeper(), command: ['sleep', '86401'] } } };
+      const two = { name, services: { a: { ...sleeper(), command: ['sleep', '86402'] } } };
       const r1 = await s.request('PUT', `/api/services/${service.id}`, { token, body: one });
       const r2 = await s.request('PUT', `/api/services/${service.id}`, { token, body: two });
       const d1 = await waitForDeployment(s, token, r1.json.deployment_id);

@@ -1,3 +1,4 @@
+import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { StatusEvent } from '../../src/shared/schemas.js';
 import { startDockerProxy, type DockerProxy } from '../helpers/docker-proxy.js';
@@ -77,10 +78,9 @@ describe('live state', () => {
   });
 
   it('deployments.onUpdate streams a deployment step by step until it ends', async () => {
-    const current = (await s.request('GET', `/api/services/${serviceId}`, { token })).json;
-    const def = structuredClone(current.definition);
-    def.services.a.command = ['sleep', '86402'];
-    const res = await s.request('PUT', `/api/services/${serviceId}`, { token, body: def });
+    const doc = parseDocument((await s.request('GET', `/api/services/${serviceId}/yaml`, { token })).json.yaml);
+    doc.setIn(['services', 'a', 'command'], ['sleep', '86402']);
+    const res = await s.request('PUT', `/api/services/${serviceId}`, { token, body: { yaml: doc.toString() } });
     const client = testClient(s.url, token);
     type D = { id: string; data: { status: string; steps: unknown[] } };
     const items = await collect<D>(

@@ -14,7 +14,8 @@ let tickId: string;
 let names: { big: string; small: string; tick: string };
 
 const image = () => inject('testEnv').image;
-const sh = (script: string) => ({ image: image(), command: ['sh', '-c', script] });
+// A service definition is a compose file: `$` is interpolated, so a shell's own variables are written `$$`, as in compose.
+const sh = (script: string) => ({ image: image(), command: ['sh', '-c', script.replace(/\$/g, '$$$$')] });
 
 async function api(method: string, path: string, headers: Record<string, string> = {}) {
   return s.request(method, path, { token, headers });

@@ -46,10 +46,28 @@ describe('adopting a compose project created directly through the engine', () =>
     const adopted = await api('POST', '/api/services/adopt', { project });
     expect(adopted.status, adopted.text).toBe(201);
     expect(adopted.json).toMatchObject({ name: project, adopted: true, status: 'running', warnings: [] });
-    expect(adopted.json.definition.services).toEqual({
-      app: { image, command: ['sleep', '86400'], environment: { MODE: 'legacy' }, restart: 'always', depends_on: ['cache'], labels: { team: 'ops' } },
-      cache: { image, command: ['sleep', '86400'], environment: { MODE: 'legacy' }, restart: 'always', volumes: ['cache:/cache'], labels: { team: 'ops' } },
+    // The rebuilt definition is the project folder's compose.yaml; `definition` is its normalized form.
+    expect(Object.keys(adopted.json.definition.services).sort()).toEqual(['app', 'cache']);
+    expect(adopted.json.definition.services).toMatchObject({
+      app: {
+        image,
+        command: ['sleep', '86400'],
+        environment: { MODE: 'legacy' },
+        restart: 'always',
+        depends_on: { cache: { condition: 'service_started' } },
+        labels: { team: 'ops' },
+      },
+      cache: {
+        image,
+        command: ['sleep', '86400'],
+        environment: { MODE: 'legacy' },
+        restart: 'always',
+        volumes: [{ type: 'volume', source: 'cache', target: '/cache' }],
+        labels: { team: 'ops' },
+      },
     });
+    expect(adopted.json.definition.services.app.volumes).toBeUndefined();
+    expect((await api('GET', `/api/services/${adopted.json.id}/yaml`)).json.yaml).toContain('cache:/cache');
     expect(adopted.json.containers.map((c: { container_id: string }) => c.container_id).sort()).toEqual([appId, cacheId].sort());
     expect((await inspect(docker, appId)).State.StartedAt).toBe(startedBefore);
 

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, expect, inject, it } from 'vitest';
 import { freePort, inspect, projectContainers, testDocker, uniqueName } from '../helpers/engine.js';
@@ -23,12 +24,13 @@ async function expectError(res: { status: number; json: any; text: string }, sta
 
 describe('bad definitions are a 400 naming the field, and change nothing', () => {
   const cases: [string, unknown, RegExp][] = [
-    ['unknown key', { name: 'x1', services: { a: sleeper({ privileged: true }) } }, /services\.a.*privileged/],
-    ['unknown top-level key', { name: 'x1', services: { a: sleeper() }, networks: {} }, /networks/],
+    ['unknown key', { name: 'x1', services: { a: sleeper({ privilegd: true }) } }, /services\.a.*privilegd/],
+    ['unknown top-level key', { name: 'x1', services: { a: sleeper() }, netwerks: {} }, /netwerks/],
     ['depends_on cycle', { name: 'x1', services: { a: sleeper({ depends_on: ['b'] }), b: sleeper({ depends_on: ['a'] }) } }, /cycle/],
     ['unknown depends_on', { name: 'x1', services: { a: sleeper({ depends_on: ['ghost'] }) } }, /services\.a\.depends_on/],
     ['bad port', { name: 'x1', services: { a: sleeper({ ports: ['80:99999'] }) } }, /services\.a\.ports\.0/],
-    ['bad volume', { name: 'x1', services: { a: sleeper({ volumes: ['./rel:/data'] }) } }, /services\.a\.volumes\.0/],
+    ['bad volume', { name: 'x1', services: { a: sleeper({ volumes: ['data:relative/target'] }) } }, /services\.a\.volumes\.0/],
+    ['build instead of an image', { name: 'x1', services: { a: { build: '.' } } }, /services\.a\.build/],
     ['duplicate container_name', { name: 'x1', services: { a: sleeper({ container_name: 'same' }), b: sleeper({ container_name: 'same' }) } }, /container_name/],
     ['invalid name', { name: 'Bad Name!', services: { a: sleeper() } }, /^name/],
     ['no image', { name: 'x1', services: { a: { command: ['sleep', '1'] } } }, /services\.a\.image/],
@@ -36,6 +38,8 @@ describe('bad definitions are a 400 naming the field, and change nothing', () =>
   it.each(cases)('%s', async (_label, body, details) => {
     await expectError(await api('POST', '/api/services', body), 400, details);
     expect((await api('GET', '/api/services')).json).toEqual([]);
+    // Nothing was written either: no project folder.
+    expect(existsSync(ctx.s.config.projectsDir) ? readdirSync(ctx.s.config.projectsDir) : []).toEqual([]);
   });
 
   it('YAML errors name their line', async () => {
@@ -107,9 +111,9 @@ describe('409 conflicts', () => {
 describe('a deploy that fails half-way', () => {
   it('a bad image: status error with the reason, and what ran before keeps running', async () => {
     const name = uniqueName('badimg');
-    const created = (await deploy('POST', '/api/services', { name, services: { a: sleeper(), b: sleeper() } })).service;
+    const def = { name, services: { a: sleeper(), b: sleeper() } };
+    const created = (await deploy('POST', '/api/services', def)).service;
     const before = created.containers.map((c: { container_id: string }) => c.container_id);
-    const def = structuredClone(created.definition);
     def.services.b.image = `${inject('testEnv').registry}/capstan/does-not-exist:1`;
     const { res, deployment, service } = await deploy('PUT', `/api/services/${created.id}`, def);
     expect(res.status).toBe(200);
@@ -132,12 +136,12 @@ describe('a deploy that fails half-way', () => {
   it('a port held by a process outside Docker: status error, and the old container is back', async () => {
     const name = uniqueName('held');
     const port = await freePort();
-    const created = (await deploy('POST', '/api/services', { name, services: { a: sleeper() } })).service;
+    const def: { name: string; services: { a: Record<string, unknown> } } = { name, services: { a: sleeper() } };
+    const created = (await deploy('POST', '/api/services', def)).service;
     const oldId = created.containers[0].container_id;
     const holder = createServer();
     await new Promise<void>((r) => holder.listen(port, '127.0.0.1', r));
     try {
-      const def = structuredClone(created.definition);
       def.services.a.ports = [`127.0.0.1:${port}:80`];
       const { service } = await deploy('PUT', `/api/services/${created.id}`, def);
       expect(service.status).toBe('error');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
 import { inject } from 'vitest';
 import { freePort, inspect, networkExists, projectContainers, testDocker, uniqueName, volumeExists } from '../helpers/engine.js';
 import { deployAndWait, useServer, waitForDeployment } from '../helpers/server.js';
@@ -144,9 +145,10 @@ describe('a two-container service on the real engine', () => {
   it("an update of one container's command leaves the other's container untouched", async () => {
     const current = (await api('GET', `/api/services/${id}`)).json;
     const before = byService(current);
-    const def = structuredClone(current.definition);
-    def.services.db.command = ['sleep', '86401'];
-    const { service } = await deploy('PUT', `/api/services/${id}`, def);
+    // The saved compose text, with one change: what a user editing the file does.
+    const doc = parseDocument((await api('GET', `/api/services/${id}/yaml`)).json.yaml);
+    doc.setIn(['services', 'db', 'command'], ['sleep', '86401']);
+    const { service } = await deploy('PUT', `/api/services/${id}`, { yaml: doc.toString() });
     const after = byService(service);
     expect(after.db).not.toBe(before.db);
     expect(after.web).toBe(before.web);
@@ -155,7 +157,8 @@ describe('a two-container service on the real engine', () => {
 
   it('applying the same definition again changes nothing', async () => {
     const current = (await api('GET', `/api/services/${id}`)).json;
-    const updated = await deploy('PUT', `/api/services/${id}`, current.definition);
+    const { yaml } = (await api('GET', `/api/services/${id}/yaml`)).json;
+    const updated = await deploy('PUT', `/api/services/${id}`, { yaml });
     expect(byService(updated.service)).toEqual(byService(current));
     expect(updated.deployment.steps).toEqual([]);
     const again = await deploy('POST', `/api/services/${id}/redeploy`);

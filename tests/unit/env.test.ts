@@ -9,6 +9,7 @@ describe('loadConfig', () => {
     expect(c.host).toBe('127.0.0.1');
     expect(c.dataDir).toBe(path.resolve('./data'));
     expect(c.databaseUrl).toBe(`file:${path.resolve('./data/capstan.db')}`);
+    expect(c.projectsDir).toBe(path.resolve('./data/projects'));
     expect(c.jobsDatabaseUrl).toBeUndefined();
     expect(c.docker).toEqual({ host: 'unix:///var/run/docker.sock', tlsVerify: false, certPath: undefined });
     expect(c.admin).toBeUndefined();
@@ -18,6 +19,8 @@ describe('loadConfig', () => {
   it('derives the database URL from the data dir and treats empty values as unset', () => {
     const c = loadConfig({ CAPSTAN_DATA_DIR: '/srv/capstan', PORT: '', DOCKER_TLS_VERIFY: '' });
     expect(c.databaseUrl).toBe('file:/srv/capstan/capstan.db');
+    expect(c.projectsDir).toBe('/srv/capstan/projects');
+    expect(loadConfig({ CAPSTAN_PROJECTS_DIR: 'rel/projects' }).projectsDir).toBe(path.resolve('rel/projects'));
     expect(c.port).toBe(8080);
     expect(c.docker.tlsVerify).toBe(false);
   });

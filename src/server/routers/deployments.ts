@@ -1,7 +1,7 @@
 import { on } from 'node:events';
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
-import { zDeploymentObject, zIdInput, zResumable } from '../../shared/schemas.js';
+import { zDeploymentCompose, zDeploymentObject, zIdInput, zResumable } from '../../shared/schemas.js';
 import type { DeploymentRow, DeploymentStore } from '../services/deployment-store.js';
 import { isFinished, toDeploymentObject } from '../services/deployment-view.js';
 import { authedProcedure, router, withDomainErrors } from '../trpc.js';
@@ -23,6 +23,17 @@ export const deploymentsRouter = router({
     .input(zIdInput)
     .output(zDeploymentObject)
     .query(async ({ ctx, input }) => toDeploymentObject(await ctx.app.deployments.get(input.id))),
+
+  compose: authedProcedure
+    .meta({
+      openapi: { method: 'GET', path: '/api/deployments/{id}/compose', tags, summary: 'The compose text a deployment applied, to read back or restore with PUT /api/services/{id}' },
+    })
+    .input(zIdInput)
+    .output(zDeploymentCompose)
+    .query(async ({ ctx, input }) => {
+      const d = await ctx.app.deployments.get(input.id);
+      return { yaml: d.composeYaml ?? null, env_hash: d.envHash ?? null };
+    }),
 
   /**
    * A deployment step by step, until it finishes. Events are tracked by the

@@ -11,15 +11,21 @@ import {
   zQueuedService,
   zResumable,
   zServiceObject,
+  zSubmittedService,
   zSuccess,
+  zUpdateBody,
+  zValidateInput,
+  zValidateOutput,
   type StatusEvent,
 } from '../../shared/schemas.js';
 import type { FeedItem, StatusFeed } from '../services/status-feed.js';
 import { zFollowLogsInput, zLogsOutput, zLogsQuery } from '../../shared/logs.js';
 import { followServiceLogs, getServiceLogs, type LogDeps } from '../services/logs.js';
 import { adoptProject, discoverProjects } from '../services/adopt.js';
-import { definitionFromBody, definitionYaml } from '../services/definitions.js';
+import { submissionFromBody } from '../services/definitions.js';
+import { CapstanError } from '../errors.js';
 import { auditedProcedure, authedProcedure, router, withDomainErrors } from '../trpc.js';
+import { serviceFileProcedures } from './service-files.js';
 
 const tags = ['services'];
 const ok = { success: true as const };
@@ -99,39 +105,55 @@ export const servicesRouter = router({
     .query(({ ctx, input }) => ctx.app.services.get(input.id)),
 
   exportYaml: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/api/services/{id}/yaml', tags, summary: 'The definition as compose YAML' } })
+    .meta({ openapi: { method: 'GET', path: '/api/services/{id}/yaml', tags, summary: 'The compose file, exactly as saved (comments, order, anchors)' } })
     .input(zIdInput)
     .output(z.object({ yaml: z.string() }))
-    .query(async ({ ctx, input }) => ({ yaml: definitionYaml(await ctx.app.serviceStore.get(input.id)) })),
+    .query(async ({ ctx, input }) => {
+      const { yaml } = (await ctx.app.serviceStore.get(input.id)).project;
+      if (yaml === undefined) throw new CapstanError('NOT_FOUND', 'The project folder has no compose.yaml', { details: `service ${input.id}` });
+      return { yaml };
+    }),
+
+  // A mutation because it takes a body, but a read: it changes nothing, so like every read it is not audited
+  // (the editor may call it on every change).
+  validate: authedProcedure
+    .meta({ openapi: { method: 'POST', path: '/api/services/validate', tags, summary: 'Dry run: errors with their lines, warnings and the normalized definition; changes nothing' } })
+    .input(zValidateInput)
+    .output(zValidateOutput)
+    .mutation(async ({ ctx, input }) => {
+      const { id, ...body } = input;
+      const result = await ctx.app.services.validate(submissionFromBody(body), id);
+      return { ...result, definition: result.definition as unknown as Record<string, unknown> | null };
+    }),
 
   create: auditedProcedure
     .meta({
-      openapi: { method: 'POST', path: '/api/services', tags, summary: 'Create a service and deploy its containers' },
+      openapi: { method: 'POST', path: '/api/services', tags, summary: 'Create a service from compose text (or the JSON form) and deploy it' },
       audit: 'service.create',
       successStatus: 201,
     })
     .input(zDefinitionBody)
-    .output(zQueuedService)
+    .output(zSubmittedService)
     .mutation(async ({ ctx, input }) => {
-      const definition = definitionFromBody(input);
-      ctx.audit.details = { name: definition.name, containers: Object.keys(definition.services) };
-      const { service, deployment } = await ctx.app.services.create(definition, ctx.session.user.username);
-      ctx.audit.details = { ...ctx.audit.details, deployment_id: deployment.id };
-      return { ...service, deployment_id: deployment.id };
+      const submission = { ...submissionFromBody(input), name: input.name };
+      ctx.audit.details = { name: input.name };
+      const { service, deployment, warnings } = await ctx.app.services.create(submission, ctx.session.user.username);
+      ctx.audit.details = { name: service.name, containers: service.containers.map((c) => c.name), deployment_id: deployment.id };
+      return { ...service, deployment_id: deployment.id, warnings };
     }),
 
   update: auditedProcedure
     .meta({
-      openapi: { method: 'PUT', path: '/api/services/{id}', tags, summary: 'Replace the definition; changed containers are recreated' },
+      openapi: { method: 'PUT', path: '/api/services/{id}', tags, summary: 'Replace the compose text (and .env); changed containers are recreated' },
       audit: 'service.update',
     })
-    .input(zDefinitionBody.extend({ id: z.string().min(1).max(64) }))
-    .output(zQueuedService)
+    .input(zUpdateBody)
+    .output(zSubmittedService)
     .mutation(async ({ ctx, input }) => {
       const { id, ...body } = input;
-      const { service, deployment } = await ctx.app.services.update(id, definitionFromBody(body), ctx.session.user.username);
-      ctx.audit.details = { name: service.name, deployment_id: deployment.id };
-      return { ...service, deployment_id: deployment.id };
+      const { service, deployment, warnings } = await ctx.app.services.update(id, submissionFromBody(body), ctx.session.user.username);
+      ctx.audit.details = { name: service.name, env_changed: body.env !== undefined, deployment_id: deployment.id };
+      return { ...service, deployment_id: deployment.id, warnings };
     }),
 
   redeploy: auditedProcedure
@@ -159,6 +181,8 @@ export const servicesRouter = router({
       ctx.audit.details = { mode: input.mode, deployment_id: deployment.id, status: deployment.status };
       return ok;
     }),
+
+  ...serviceFileProcedures,
 
   start: lifecycle('start', 'Start the containers in depends_on order'),
   stop: lifecycle('stop', 'Stop the containers in reverse depends_on order'),
@@ -195,16 +219,21 @@ export const servicesRouter = router({
 
   setEnv: auditedProcedure
     .meta({
-      openapi: { method: 'PUT', path: '/api/services/{id}/env', tags, summary: 'Replace the environment of the named containers; those recreated' },
+      openapi: {
+        method: 'PUT',
+        path: '/api/services/{id}/env',
+        tags,
+        summary: 'Replace the environment of the named containers: the compose file is edited (changed keys only), those containers recreated',
+      },
       audit: 'service.env',
     })
     .input(zEnvironmentInput)
-    .output(zQueuedService)
+    .output(zSubmittedService)
     .mutation(async ({ ctx, input }) => {
-      const { service, deployment, changedKeys } = await ctx.app.services.setEnvironment(input.id, input.environment, ctx.session.user.username);
+      const { service, deployment, changedKeys, warnings } = await ctx.app.services.setEnvironment(input.id, input.environment, ctx.session.user.username);
       // Keys only: values are secrets.
       ctx.audit.details = { name: service.name, changed_keys: changedKeys, deployment_id: deployment.id };
-      return { ...service, deployment_id: deployment.id };
+      return { ...service, deployment_id: deployment.id, warnings };
     }),
 
   /**

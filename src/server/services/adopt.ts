@@ -4,6 +4,9 @@ import { readContainerDefinition } from '../docker/adopt-read.js';
 import { listComposeContainers, type ContainerInfo } from '../docker/containers.js';
 import { CapstanError } from '../errors.js';
 import { formatIssues } from '../http-errors.js';
+import { legacyDefinitionYaml } from './definitions.js';
+import { invalidProject } from './project-loader.js';
+import { COMPOSE_FILE, ENV_FILE } from './project-files.js';
 import type { ServiceRow, ServiceStore } from './service-store.js';
 
 export interface DiscoveredProject {
@@ -62,5 +65,16 @@ export async function adoptProject(docker: Docker, store: ServiceStore, project:
   if (!parsed.success) {
     throw new CapstanError('BAD_REQUEST', 'This project cannot be expressed as a Capstan service', { details: formatIssues(parsed.error.issues) });
   }
-  return { row: await store.insert(parsed.data, true), warnings };
+  // The rebuilt definition becomes the project folder's compose.yaml, as for any service.
+  const loaded = store.projects.check(project, { yaml: legacyDefinitionYaml(parsed.data), env: '' }, false);
+  if (!loaded.ok) {
+    throw invalidProject(loaded.issues, 'This project cannot be expressed as a Capstan service');
+  }
+  const dir = store.projects.dir(project);
+  store.projects.folders.writeFiles(dir, {
+    [COMPOSE_FILE]: loaded.yaml,
+    ...(store.projects.folders.read(dir, ENV_FILE) === undefined ? { [ENV_FILE]: '' } : {}),
+  });
+  store.projects.forget(project);
+  return { row: await store.insert(project, true), warnings };
 }

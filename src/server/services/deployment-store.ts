@@ -19,7 +19,15 @@ export class DeploymentStore extends EventEmitter<{ change: [DeploymentRow] }> {
     this.setMaxListeners(0);
   }
 
-  async create(input: { serviceId: string; serviceName: string; kind: DeploymentKind; actor: string; params?: Record<string, unknown> }): Promise<DeploymentRow> {
+  async create(input: {
+    serviceId: string;
+    serviceName: string;
+    kind: DeploymentKind;
+    actor: string;
+    params?: Record<string, unknown>;
+    composeYaml?: string | null;
+    envHash?: string | null;
+  }): Promise<DeploymentRow> {
     const [row] = await this.db
       .insert(deployments)
       .values({ id: newId(), ...input, status: 'queued', steps: [], createdAt: new Date() })
@@ -59,6 +67,11 @@ export class DeploymentStore extends EventEmitter<{ change: [DeploymentRow] }> {
     const entry = JSON.stringify({ at: new Date().toISOString(), ...step });
     // Appended in SQL, so concurrent readers never see a lost step.
     return this.change(id, { steps: sql`json_insert(${deployments.steps}, '$[#]', json(${entry}))` as unknown as DeploymentStep[] });
+  }
+
+  /** The compose text and .env hash the job applies (read from the folder when it runs, so a host edit is what is recorded). */
+  recordSource(id: string, composeYaml: string | null, envHash: string | null): Promise<DeploymentRow> {
+    return this.change(id, { composeYaml, envHash });
   }
 
   /** A retryable failure: back to queued with the error shown, for the next attempt. */

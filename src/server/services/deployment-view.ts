@@ -12,6 +12,7 @@ export function toDeploymentObject(d: DeploymentRow): DeploymentObject {
     steps: d.steps,
     error: d.error ?? null,
     attempts: d.attempts,
+    env_hash: d.envHash ?? null,
     created_at: d.createdAt.toISOString(),
     started_at: d.startedAt?.toISOString() ?? null,
     finished_at: d.finishedAt?.toISOString() ?? null,

@@ -1,7 +1,6 @@
 import type Docker from 'dockerode';
 import type { ScheduleStatus, ScheduleSummary } from '../../shared/schedules.js';
 import { checkComesUp, listComposeContainers, restartContainer } from '../docker/containers.js';
-import { planService } from '../docker/compose-plan.js';
 import type { EngineWatcher } from '../docker/events.js';
 import { inspectImage, pullImage, removeImage } from '../docker/images.js';
 import { CapstanError } from '../errors.js';
@@ -9,6 +8,7 @@ import type { Logger } from '../log.js';
 import { belongsTo, recreate } from './apply.js';
 import type { AuditLog } from './audit.js';
 import type { DeploymentStore } from './deployment-store.js';
+import { planFor } from './project-loader.js';
 import { nextOccurrence } from './schedule-time.js';
 import { timeOf, type ScheduleRow, type ScheduleStore } from './schedule-store.js';
 import type { ScheduleQueue } from './schedules.js';
@@ -45,7 +45,15 @@ export async function runSchedule(deps: ScheduledRunDeps, scheduleId: string, ma
   if (!schedule) return; // deleted since the job was queued
   const row = await deps.store.find(schedule.serviceId);
   if (!row || row.deleting) return;
-  const deployment = await deps.deployments.create({ serviceId: row.id, serviceName: row.name, kind: 'scheduled', actor, params: { schedule_id: schedule.id, action: schedule.action } });
+  const deployment = await deps.deployments.create({
+    serviceId: row.id,
+    serviceName: row.name,
+    kind: 'scheduled',
+    actor,
+    params: { schedule_id: schedule.id, action: schedule.action },
+    composeYaml: row.project.yaml ?? null,
+    envHash: row.project.envHash,
+  });
   await deps.deployments.markRunning(deployment.id, 1);
   const step = (action: string, target: string) => deps.deployments.addStep(deployment.id, { action, target });
   const summary: ScheduleSummary = { changed: [], rolled_back: [], restarted: [] };
@@ -81,7 +89,7 @@ type Step = (action: string, target: string) => Promise<unknown>;
 
 async function restartAll(deps: ScheduledRunDeps, row: ServiceRow, summary: ScheduleSummary, step: Step): Promise<ScheduleStatus> {
   const mine = (await listComposeContainers(deps.docker)).filter((c) => belongsTo(c, row));
-  for (const desired of planService(row.id, row.definition).containers) {
+  for (const desired of planFor(row.id, row.project, row.dir).containers) {
     const c = mine.find((m) => m.name === desired.name);
     if (!c) continue;
     await restartContainer(deps.docker, c.id, c.name);
@@ -98,7 +106,7 @@ async function updateImages(
   summary: ScheduleSummary,
   step: Step,
 ): Promise<ScheduleStatus> {
-  const plan = planService(row.id, row.definition);
+  const plan = planFor(row.id, row.project, row.dir);
   const imageIds = new Map<string, string>();
   for (const ref of new Set(plan.containers.map((c) => c.image))) {
     await pullImage(deps.docker, ref);

@@ -1,61 +1,70 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, isNotNull } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { services, type LastError } from '../../db/schema.js';
 import type { ServiceDefinition } from '../../shared/definition.js';
 import { CapstanError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
+import type { LoadedProject, ProjectLoader } from './project-loader.js';
 
-export type ServiceRow = typeof services.$inferSelect;
+export type ServiceRecord = typeof services.$inferSelect;
 
-/** The services table: desired definitions and the outcome of their last apply. */
+/**
+ * A service: its row (identity, outcome of the last apply) and its project as
+ * the folder holds it now. The definition is never in the database: it is
+ * derived from the folder's files, whose .env holds secrets.
+ */
+export type ServiceRow = ServiceRecord & { project: LoadedProject; dir: string };
+
+/** The services table; every row it returns carries the service's project, loaded from its folder. */
 export class ServiceStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    readonly projects: ProjectLoader,
+  ) {}
 
-  list(): Promise<ServiceRow[]> {
-    return this.db.select().from(services).orderBy(asc(services.name));
+  async list(): Promise<ServiceRow[]> {
+    return (await this.db.select().from(services).orderBy(asc(services.name))).map((r) => this.withProject(r));
   }
 
   async get(id: string): Promise<ServiceRow> {
-    const [row] = await this.db.select().from(services).where(eq(services.id, id)).limit(1);
+    const row = await this.find(id);
     if (!row) throw notFound('Service', id);
     return row;
   }
 
-  async findByName(name: string): Promise<ServiceRow | undefined> {
-    const [row] = await this.db.select().from(services).where(eq(services.name, name)).limit(1);
-    return row;
+  async find(id: string): Promise<ServiceRow | undefined> {
+    const [row] = await this.db.select().from(services).where(eq(services.id, id)).limit(1);
+    return row ? this.withProject(row) : undefined;
   }
 
-  async insert(definition: ServiceDefinition, adopted = false): Promise<ServiceRow> {
+  async findByName(name: string): Promise<ServiceRow | undefined> {
+    const [row] = await this.db.select().from(services).where(eq(services.name, name)).limit(1);
+    return row ? this.withProject(row) : undefined;
+  }
+
+  /** A new row for a service whose folder is written. */
+  async insert(name: string, adopted = false): Promise<ServiceRow> {
     const now = new Date();
     const rows = await this.db
       .insert(services)
-      .values({ id: newId(), name: definition.name, definition, adopted, createdAt: now, updatedAt: now })
+      .values({ id: newId(), name, adopted, createdAt: now, updatedAt: now })
       .onConflictDoNothing({ target: services.name })
       .returning();
-    if (!rows[0]) throw nameTaken(definition.name);
-    return rows[0];
+    if (!rows[0]) throw nameTaken(name);
+    return this.withProject(rows[0]);
   }
 
-  async updateDefinition(id: string, definition: ServiceDefinition): Promise<ServiceRow> {
-    const rows = await this.db
-      .update(services)
-      .set({ definition, name: definition.name, updatedAt: new Date() })
-      .where(eq(services.id, id))
-      .returning();
+  /** The definition changed (its folder was written). */
+  async touch(id: string): Promise<ServiceRow> {
+    const rows = await this.db.update(services).set({ updatedAt: new Date() }).where(eq(services.id, id)).returning();
     if (!rows[0]) throw notFound('Service', id);
-    return rows[0];
-  }
-
-  async find(id: string): Promise<ServiceRow | undefined> {
-    const [row] = await this.db.select().from(services).where(eq(services.id, id)).limit(1);
-    return row;
+    return this.withProject(rows[0]);
   }
 
   async markDeleting(id: string): Promise<ServiceRow> {
     const rows = await this.db.update(services).set({ deleting: true, updatedAt: new Date() }).where(eq(services.id, id)).returning();
     if (!rows[0]) throw notFound('Service', id);
-    return rows[0];
+    return this.withProject(rows[0]);
   }
 
   async setLastError(id: string, lastError: LastError | null): Promise<void> {
@@ -64,6 +73,20 @@ export class ServiceStore {
 
   async delete(id: string): Promise<void> {
     await this.db.delete(services).where(eq(services.id, id));
+  }
+
+  /** Rows created before project folders, whose definition still waits to be written out. */
+  async listLegacy(): Promise<{ id: string; name: string; definition: ServiceDefinition }[]> {
+    const rows = await this.db.select().from(services).where(isNotNull(services.legacyDefinition));
+    return rows.map((r) => ({ id: r.id, name: r.name, definition: r.legacyDefinition! }));
+  }
+
+  async clearLegacy(id: string): Promise<void> {
+    await this.db.update(services).set({ legacyDefinition: null }).where(eq(services.id, id));
+  }
+
+  private withProject(row: ServiceRecord): ServiceRow {
+    return { ...row, project: this.projects.load(row.name), dir: this.projects.dir(row.name) };
   }
 }
 

@@ -1,6 +1,6 @@
 import type { ContainerInfo } from '../docker/containers.js';
-import { containerNameOf } from '../docker/compose-plan.js';
-import { dependencyOrder } from '../../shared/definition.js';
+import { expectedContainers } from '../docker/compose-plan.js';
+import { LABEL_CONTAINER_NUMBER } from '../docker/labels.js';
 import type { ContainerObject, ServiceObject } from '../../shared/schemas.js';
 import { belongsTo } from './apply.js';
 import type { ServiceRow } from './service-store.js';
@@ -13,26 +13,37 @@ function portsOf(c: ContainerInfo): string[] {
     .map((p) => `${p.ip ?? ''}${p.ip ? ':' : ''}${p.publicPort}->${p.privatePort}/${p.type}`);
 }
 
-/** The containers of a service as the definition names them, matched with what the engine reports. */
+function toObject(name: string, key: string, image: string, info: ContainerInfo | undefined): ContainerObject {
+  return {
+    name,
+    service: key,
+    image,
+    container_id: info?.id ?? null,
+    status: info ? ((KNOWN_STATES.has(info.state) ? info.state : 'dead') as ContainerObject['status']) : 'missing',
+    health: info?.health ?? 'none',
+    ports: info ? portsOf(info) : [],
+  };
+}
+
+/**
+ * The containers of a service as its project names them (replicas included,
+ * dependencies first), matched with what the engine reports. When the folder
+ * does not load, the containers that run are shown as they are.
+ */
 export function containersOf(row: ServiceRow, all: ContainerInfo[]): { objects: ContainerObject[]; infos: (ContainerInfo | undefined)[] } {
   const mine = all.filter((c) => belongsTo(c, row));
-  const def = row.definition;
+  if (!row.project.ok) {
+    return { objects: mine.map((c) => toObject(c.name, c.key, c.image, c)), infos: mine };
+  }
+  const project = row.project.project;
   const objects: ContainerObject[] = [];
   const infos: (ContainerInfo | undefined)[] = [];
-  for (const key of dependencyOrder(def.services)) {
-    const spec = def.services[key]!;
-    const name = containerNameOf(def.name, key, spec);
-    const info = mine.find((c) => c.name === name) ?? mine.find((c) => c.key === key);
+  for (const { key, name, number } of expectedContainers(project)) {
+    const info =
+      mine.find((c) => c.name === name) ??
+      (number === 1 ? mine.find((c) => c.key === key && (c.labels[LABEL_CONTAINER_NUMBER] ?? '1') === '1') : undefined);
     infos.push(info);
-    objects.push({
-      name,
-      service: key,
-      image: spec.image,
-      container_id: info?.id ?? null,
-      status: info ? ((KNOWN_STATES.has(info.state) ? info.state : 'dead') as ContainerObject['status']) : 'missing',
-      health: info?.health ?? 'none',
-      ports: info ? portsOf(info) : [],
-    });
+    objects.push(toObject(name, key, project.services[key]!.image, info));
   }
   return { objects, infos };
 }
@@ -52,7 +63,8 @@ export function toServiceObject(row: ServiceRow, all: ContainerInfo[], busy: boo
     name: row.name,
     status: serviceStatus(row, objects, busy),
     containers: objects,
-    definition: row.definition as unknown as Record<string, unknown>,
+    definition: row.project.ok ? (row.project.project as unknown as Record<string, unknown>) : null,
+    definition_errors: row.project.ok ? [] : row.project.issues.map((i) => ({ path: i.path, line: i.line ?? null, message: i.message })),
     adopted: row.adopted,
     last_error: row.lastError ?? null,
     created_at: row.createdAt.toISOString(),

@@ -1,16 +1,16 @@
 import { EventEmitter } from 'node:events';
 import type Docker from 'dockerode';
-import { zServiceDefinition, type ServiceDefinition } from '../../shared/definition.js';
 import type { ServiceObject } from '../../shared/schemas.js';
 import { restartContainer, startContainer, stopContainer } from '../docker/containers.js';
 import type { EngineWatcher } from '../docker/events.js';
-import { planService } from '../docker/compose-plan.js';
 import { CapstanError } from '../errors.js';
-import { formatIssues } from '../http-errors.js';
 import { applyPlan } from './apply.js';
+import type { Submission } from './definitions.js';
 import type { DeploymentKind, DeploymentRow, DeploymentStore } from './deployment-store.js';
+import { editEnvironment, environmentOf } from './env-edit.js';
 import { OperationLocks } from './locks.js';
-import { preflight } from './preflight.js';
+import { invalidProject, planFor, type ProjectLoader } from './project-loader.js';
+import { checkSubmission, renameRefused, validateSubmission, writeChecked, type ValidateResult } from './service-edits.js';
 import { nameTaken, type ServiceRow, type ServiceStore } from './service-store.js';
 import { containersOf, toServiceObject } from './service-view.js';
 
@@ -24,6 +24,8 @@ export interface JobQueue {
 export interface Queued {
   service: ServiceObject;
   deployment: DeploymentRow;
+  /** What loading the compose text warned about (an unset variable, say). */
+  warnings: string[];
 }
 
 /** How long DELETE waits for its job before answering anyway (the job goes on). */
@@ -36,6 +38,8 @@ const DELETE_WAIT_MS = 30_000;
  */
 export class ServiceManager extends EventEmitter<{ change: [string] }> {
   private readonly locks = new OperationLocks();
+  /** Names being created right now: two creates of one name must not write the same folder. */
+  private readonly creating = new Set<string>();
   queue: JobQueue | undefined;
 
   constructor(
@@ -46,6 +50,11 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
   ) {
     super();
     this.setMaxListeners(0);
+  }
+
+  /** The project folders, as the store reads them. */
+  private get projects(): ProjectLoader {
+    return this.store.projects;
   }
 
   async list(): Promise<ServiceObject[]> {
@@ -59,27 +68,43 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
     return toServiceObject(row, containers, await this.deployments.hasActive(id));
   }
 
-  async create(definition: ServiceDefinition, actor: string): Promise<Queued> {
-    if (await this.store.findByName(definition.name)) throw nameTaken(definition.name);
-    // Labels need the id before the row exists; preflight with an id that matches nothing.
-    await preflight(this.docker, { id: '', name: definition.name, adopted: false }, planService('', definition));
-    const row = await this.store.insert(definition);
-    return this.enqueue(row, 'create', actor);
+  async create(s: Submission & { name: string }, actor: string): Promise<Queued> {
+    const name = s.name;
+    if (this.creating.has(name) || (await this.store.findByName(name))) throw nameTaken(name);
+    this.creating.add(name);
+    try {
+      const existed = this.projects.folders.exists(name);
+      const checked = await checkSubmission(this.docker, this.projects, { id: '', name, adopted: false }, s, existed);
+      writeChecked(this.projects, name, checked);
+      let row: ServiceRow;
+      try {
+        row = await this.store.insert(name);
+      } catch (err) {
+        if (!existed) this.projects.folders.removeFolder(name);
+        throw err;
+      }
+      return { ...(await this.enqueue(row, 'create', actor)), warnings: checked.loaded.warnings };
+    } finally {
+      this.creating.delete(name);
+    }
   }
 
-  async update(id: string, definition: ServiceDefinition, actor: string, kind: DeploymentKind = 'update'): Promise<Queued> {
+  async update(id: string, s: Submission, actor: string, kind: DeploymentKind = 'update'): Promise<Queued> {
     const row = await this.writable(id);
-    if (definition.name !== row.name) {
-      throw new CapstanError('BAD_REQUEST', 'A service cannot be renamed', {
-        details: `name: "${definition.name}" differs from "${row.name}"; the name is the compose project of its containers and volumes`,
-      });
-    }
-    await preflight(this.docker, row, planService(row.id, definition));
-    return this.enqueue(await this.store.updateDefinition(id, definition), kind, actor);
+    if (s.name !== undefined && s.name !== row.name) throw renameRefused(s.name, row.name);
+    const checked = await checkSubmission(this.docker, this.projects, row, s, true);
+    writeChecked(this.projects, row.name, checked);
+    return { ...(await this.enqueue(await this.store.touch(id), kind, actor)), warnings: checked.loaded.warnings };
+  }
+
+  /** A dry run of a create (no id) or an update (id): changes nothing. */
+  async validate(s: Submission, id?: string): Promise<ValidateResult> {
+    return validateSubmission(this.projects, s, id ? await this.store.get(id) : undefined);
   }
 
   async redeploy(id: string, actor: string): Promise<Queued> {
-    return this.enqueue(await this.writable(id), 'redeploy', actor);
+    const row = await this.writable(id);
+    return { ...(await this.enqueue(row, 'redeploy', actor)), warnings: row.project.warnings };
   }
 
   /** Queues the delete and waits for it (bounded): the caller usually sees the service gone. */
@@ -105,31 +130,31 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
   }
 
   async getEnvironment(id: string): Promise<Record<string, Record<string, string>>> {
-    const row = await this.store.get(id);
-    return Object.fromEntries(Object.entries(row.definition.services).map(([key, c]) => [key, { ...c.environment }]));
+    return environmentOf(loadedOf(await this.store.get(id)));
   }
 
   /**
    * Replaces the environment of the named containers (by service key or
-   * container_name); the others keep theirs. Only containers whose
-   * environment really changed are recreated by the deployment.
+   * container name); the others keep theirs. The compose text is edited in
+   * place (only the changed keys), then deployed: only containers whose
+   * environment really changed are recreated.
    */
   async setEnvironment(id: string, environment: Record<string, Record<string, string>>, actor: string): Promise<Queued & { changedKeys: Record<string, string[]> }> {
-    const row = await this.store.get(id);
-    const services = structuredClone(row.definition.services);
-    const changedKeys: Record<string, string[]> = {};
-    for (const [target, env] of Object.entries(environment)) {
-      const key = Object.keys(services).find((k) => k === target) ?? Object.keys(services).find((k) => services[k]!.container_name === target);
-      if (!key) throw new CapstanError('BAD_REQUEST', 'Unknown container', { details: `environment.${target}: the service has no container "${target}"` });
-      const before = services[key]!.environment ?? {};
-      const changed = [...new Set([...Object.keys(before), ...Object.keys(env)])].filter((k) => before[k] !== env[k]).sort();
-      if (changed.length) changedKeys[key] = changed;
-      services[key] = { ...services[key]!, environment: env };
-      if (Object.keys(env).length === 0) delete services[key]!.environment;
+    const row = await this.writable(id);
+    const project = loadedOf(row);
+    const edit = editEnvironment(row.project.yaml!, project, environment);
+    const after = this.projects.check(row.name, { yaml: edit.yaml });
+    if (!after.ok) throw invalidProject(after.issues, 'Invalid environment');
+    // The file's other sources (env_file, extends, anchors) could still win over the edit: check what it gives.
+    const got = environmentOf(after.project);
+    for (const [key, keys] of Object.entries(edit.changedKeys)) {
+      if (keys.some((k) => got[key]?.[k] !== edit.wanted[key]?.[k])) {
+        throw new CapstanError('BAD_REQUEST', 'Invalid environment', {
+          details: `services.${key}.environment: the compose file cannot express this change here; edit the file itself`,
+        });
+      }
     }
-    const parsed = zServiceDefinition.safeParse({ ...row.definition, services });
-    if (!parsed.success) throw new CapstanError('BAD_REQUEST', 'Invalid environment', { details: formatIssues(parsed.error.issues) });
-    return { ...(await this.update(id, parsed.data, actor, 'env')), changedKeys };
+    return { ...(await this.update(id, { name: undefined, yaml: edit.yaml, env: undefined, files: undefined }, actor, 'env')), changedKeys: edit.changedKeys };
   }
 
   /** Resolves when the deployment has finished, or after `ms` with its state then. */
@@ -166,9 +191,11 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
     return row;
   }
 
-  private async enqueue(row: ServiceRow, kind: DeploymentKind, actor: string, params?: Record<string, unknown>): Promise<Queued> {
+  private async enqueue(row: ServiceRow, kind: DeploymentKind, actor: string, params?: Record<string, unknown>): Promise<Omit<Queued, 'warnings'>> {
     if (!this.queue) throw new CapstanError('SERVICE_UNAVAILABLE', 'The job queue is not running');
-    const deployment = await this.deployments.create({ serviceId: row.id, serviceName: row.name, kind, actor, ...(params ? { params } : {}) });
+    // What is submitted now; the job records again what it really applies (the folder may change before it runs).
+    const source = kind === 'delete' ? {} : { composeYaml: row.project.yaml ?? null, envHash: row.project.envHash };
+    const deployment = await this.deployments.create({ serviceId: row.id, serviceName: row.name, kind, actor, ...source, ...(params ? { params } : {}) });
     await this.queue.enqueueDeployment(deployment);
     this.notify(row.id);
     return { service: await this.get(row.id), deployment };
@@ -188,7 +215,7 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
     await this.locks.run(id, operation, async () => {
       let { infos } = containersOf(row, await this.watcher.containers());
       if (operation !== 'stop' && infos.some((c) => !c)) {
-        await applyPlan(this.docker, row, planService(row.id, row.definition));
+        await applyPlan(this.docker, row, planFor(row.id, row.project, row.dir));
         await this.watcher.resync();
         infos = containersOf(row, await this.watcher.containers()).infos;
       }
@@ -198,4 +225,10 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
     });
     return this.get(id);
   }
+}
+
+/** The service's project, or the 400 that says why its folder does not load. */
+function loadedOf(row: ServiceRow) {
+  if (!row.project.ok) throw invalidProject(row.project.issues, 'The project folder does not load');
+  return row.project.project;
 }
