@@ -10,6 +10,7 @@ const NewService = lazy(() => import('./pages/NewService.js').then((m) => ({ def
 const Service = lazy(() => import('./pages/Service.js').then((m) => ({ default: m.Service })));
 const ServiceOverview = lazy(() => import('./pages/ServiceOverview.js').then((m) => ({ default: m.ServiceOverview })));
 const Definition = lazy(() => import('./pages/Definition.js').then((m) => ({ default: m.Definition })));
+const Files = lazy(() => import('./pages/Files.js').then((m) => ({ default: m.Files })));
 const Environment = lazy(() => import('./pages/Environment.js').then((m) => ({ default: m.Environment })));
 const Deployments = lazy(() => import('./pages/Deployments.js').then((m) => ({ default: m.Deployments })));
 const ServiceSchedules = lazy(() => import('./pages/ServiceSchedules.js').then((m) => ({ default: m.ServiceSchedules })));
@@ -35,6 +36,7 @@ export const routes: RouteDefinition[] = [
           { path: '/logs', component: Logs },
           { path: '/definition', component: Definition },
           { path: '/environment', component: Environment },
+          { path: '/files', component: Files },
           { path: '/deployments', component: Deployments },
           { path: '/schedules', component: ServiceSchedules },
         ],

@@ -58,6 +58,7 @@ const pages: [string, () => string, (p: Page) => Promise<unknown>][] = [
   ['logs', () => `/services/${webId}/logs`, (p) => p.locator('.log-line.stderr').first().waitFor()],
   ['definition', () => `/services/${webId}/definition`, (p) => p.getByTestId('definition-valid').waitFor()],
   ['environment', () => `/services/${webId}/environment`, (p) => p.locator('.env-row').first().waitFor()],
+  ['files', () => `/services/${webId}/files`, (p) => p.locator('tr[data-file]').first().waitFor()],
   ['deployments', () => `/services/${webId}/deployments`, (p) => p.locator('.deployments li').first().waitFor()],
   ['images', () => '/images', (p) => p.locator('tr[data-image]').first().waitFor()],
   ['schedules', () => '/schedules', (p) => p.locator('li[data-schedule]').first().waitFor()],

@@ -30,17 +30,17 @@ describe('the service page', () => {
     await logIn(page, s.url, `/services/${service.id}`);
     await expect.poll(() => page.getByTestId('service-status').textContent()).toBe('running');
 
-    // Definition: the stored YAML, edited and applied.
+    // Definition: the stored YAML (the JSON body, turned into YAML once), edited and applied.
     await page.getByRole('link', { name: 'Definition' }).click();
     const editor = page.getByLabel('Definition (compose YAML)');
     await expect.poll(() => editor.inputValue()).toContain('API_TOKEN');
+    const yaml = await editor.inputValue();
     const downloading = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Download YAML' }).click();
     const download = await downloading;
     expect(download.suggestedFilename()).toBe(`${name}.compose.yaml`);
-    expect(readFileSync((await download.path())!, 'utf8')).toContain(`name: ${name}`);
+    expect(readFileSync((await download.path())!, 'utf8')).toBe(yaml);
 
-    const yaml = await editor.inputValue();
     await editor.fill(yaml.replace('MODE: prod', 'MODE: staging'));
     await page.getByText('Unsaved changes').waitFor();
     await page.getByTestId('definition-valid').waitFor();

@@ -53,7 +53,7 @@ describe('services in the dashboard', () => {
     const image = inject('testEnv').image;
     await fillDefinition(
       page,
-      `services:\n  db:\n    image: ${image}\n    command: ["sleep", "86400"]\n    volumes:\n      - data:/data\n  web:\n    image: ${image}\n    command: ["sleep", "86400"]\n    depends_on: [db]\n`,
+      `services:\n  db:\n    image: ${image}\n    command: ["sleep", "86400"]\n    volumes:\n      - data:/data\n  web:\n    image: ${image}\n    command: ["sleep", "86400"]\n    depends_on: [db]\nvolumes:\n  data: {}\n`,
     );
     await page.getByTestId('definition-valid').waitFor();
     await page.getByRole('button', { name: 'Create and deploy' }).click();

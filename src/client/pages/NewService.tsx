@@ -1,8 +1,9 @@
 import { A, useNavigate } from '@solidjs/router';
-import { createSignal, For, Show } from 'solid-js';
+import { createSignal, Show } from 'solid-js';
 import { announce } from '../announce.js';
 import { api, isLostAnswer, toUiError, type UiError } from '../api.js';
 import { DefinitionEditor, type Validation } from '../components/DefinitionEditor.js';
+import { EnvEditor } from '../components/EnvEditor.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { usePageTitle } from '../title.js';
 
@@ -26,6 +27,7 @@ export function NewService() {
   const [name, setName] = createSignal('');
   const [nameTouched, setNameTouched] = createSignal(false);
   const [yaml, setYaml] = createSignal(EXAMPLE);
+  const [env, setEnv] = createSignal('');
   const [validation, setValidation] = createSignal<Validation | null>(null);
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<UiError | null>(null);
@@ -61,9 +63,10 @@ export function NewService() {
     setError(null);
     const sent = Date.now();
     try {
-      const created = await api.services.create.mutate({ name: name(), yaml: yaml() });
+      const created = await api.services.create.mutate({ name: name(), yaml: yaml(), ...(env() ? { env: env() } : {}) });
       announce(`Created ${created.name}; deploying`);
-      navigate(`/services/${created.id}?deployment=${created.deployment_id}`);
+      // The service page shows what the server warned about (an unset variable) above its tabs.
+      navigate(`/services/${created.id}?deployment=${created.deployment_id}`, { state: { warnings: created.warnings ?? [] } });
     } catch (err) {
       const found = isLostAnswer(err) ? await createdSince(name(), sent).catch(() => undefined) : undefined;
       if (found) {
@@ -106,12 +109,20 @@ export function NewService() {
             {nameProblem() || 'Also the compose project name: containers, network and volumes are labelled with it.'}
           </p>
         </div>
-        <div class="field">
-          <label for="definition">Definition (compose YAML)</label>
-          <DefinitionEditor id="definition" value={yaml()} name={name()} onInput={onYaml} onValidate={setValidation} describedBy="definition-help" />
-          <p id="definition-help" class="muted small">
-            Supported per container: <For each={['image', 'container_name', 'command', 'entrypoint', 'environment', 'ports', 'volumes', 'depends_on', 'restart', 'labels', 'healthcheck']}>{(k, i) => <><code>{k}</code>{i() < 10 ? ', ' : ''}</>}</For>.
-          </p>
+        <div class="compose-grid">
+          <div class="field">
+            <label for="definition">Definition (compose YAML)</label>
+            <DefinitionEditor id="definition" value={yaml()} name={name()} env={env()} onInput={onYaml} onValidate={setValidation} describedBy="definition-help" />
+            <p id="definition-help" class="muted small">
+              A compose file as <code>docker compose up -d</code> reads it; images come from a registry (no <code>build:</code>). Kept exactly as written, comments included.
+            </p>
+          </div>
+          <div class="env-column">
+            <EnvEditor id="env" label="Variables (.env)" value={env()} onInput={setEnv} describedBy="env-help" compact />
+            <p id="env-help" class="muted small">
+              <code>{'${VAR}'}</code> in the file takes its value from here. Saved as <code>.env</code> beside <code>compose.yaml</code> in the service's project folder, never in the database.
+            </p>
+          </div>
         </div>
         <Show when={error()}>{(err) => <ErrorBanner error={err()} onRetry={() => void submit(new SubmitEvent('submit'))} />}</Show>
         <div class="form-actions">

@@ -19,15 +19,25 @@ const TABS = [
   ['/logs', 'Logs'],
   ['/definition', 'Definition'],
   ['/environment', 'Environment'],
+  ['/files', 'Files'],
   ['/deployments', 'Deployments'],
   ['/schedules', 'Schedules'],
 ] as const;
 
+type DefinitionShape = {
+  volumes?: Record<string, { name?: string; external?: boolean }>;
+  services?: Record<string, { volumes?: (string | { type?: string; source?: string })[] }>;
+};
+
 /** The engine's names of the service's named volumes (compose prefixes the project): what a hard delete destroys. */
 function namedVolumes(service: ServiceObject): string[] {
-  const defs = (service.definition as { services?: Record<string, { volumes?: string[] }> }).services ?? {};
+  const def = service.definition as DefinitionShape;
   const names = new Set<string>();
-  for (const c of Object.values(defs)) for (const v of c.volumes ?? []) if (!v.startsWith('/')) names.add(`${service.name}_${v.split(':')[0]!}`);
+  // The normalized model names each top-level volume as the engine knows it; external ones are not ours to delete.
+  for (const [key, v] of Object.entries(def.volumes ?? {})) if (!v?.external) names.add(v?.name ?? `${service.name}_${key}`);
+  if (names.size) return [...names];
+  for (const c of Object.values(def.services ?? {}))
+    for (const v of c.volumes ?? []) if (typeof v === 'string' && !v.startsWith('/') && !v.startsWith('.')) names.add(`${service.name}_${v.split(':')[0]!}`);
   return [...names];
 }
 
@@ -119,6 +129,8 @@ export function Service(props: RouteSectionProps) {
   });
   const tabActive = (suffix: string) => location.pathname.replace(/\/$/, '') === `${base()}${suffix}`;
   const status = () => services[params.id]?.status ?? svc()?.status;
+  // What the server warned about when this service was created (sent along by the new-service page).
+  const [createWarnings, setCreateWarnings] = createSignal<string[]>((location.state as { warnings?: string[] } | undefined)?.warnings ?? []);
 
   return (
     <ServiceContext.Provider
@@ -172,6 +184,19 @@ export function Service(props: RouteSectionProps) {
               <ErrorBanner error={{ message: `The last deployment failed: ${s().last_error!.error}`, ...(s().last_error!.details ? { details: s().last_error!.details! } : {}), recoverable: false }} />
             </Show>
             <Show when={actionError()}>{(err) => <ErrorBanner error={err()} />}</Show>
+            <Show when={createWarnings().length > 0}>
+              <div class="notice" role="status" data-testid="create-warnings">
+                <div class="card-head">
+                  <strong>Created with {createWarnings().length} warning{createWarnings().length > 1 ? 's' : ''}</strong>
+                  <button type="button" class="link small" onClick={() => setCreateWarnings([])}>
+                    Dismiss
+                  </button>
+                </div>
+                <ul class="server-warnings">
+                  <For each={createWarnings()}>{(w) => <li>{w}</li>}</For>
+                </ul>
+              </div>
+            </Show>
             <Show when={search.deployment}>
               {(d) => (
                 <section class="card deploy-card" aria-labelledby="deploy-title">
