@@ -1,0 +1,228 @@
+// Parity with a real compose implementation. Each file under
+// tests/fixtures/compose/parity/ is deployed once with Debian's
+// docker-compose 1.29 (`up -d`) and once through Capstan (POST
+// /api/services), on the same private engine, and the containers' Engine
+// configuration is compared field by field (tests/helpers/compose-oracle.ts
+// says which fields and how they are normalized). Where 1.29 differs from the
+// Compose Specification, the specification wins: SPEC_WINS below lists each
+// case, why, and what Capstan must do instead.
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import YAML from 'yaml';
+import {
+  composeDown,
+  composeUp,
+  dockerCompose,
+  normalizeContainer,
+  projectInspects,
+  projectResources,
+  type ComposeRun,
+} from '../helpers/compose-oracle.js';
+import { freePort, testDocker } from '../helpers/engine.js';
+import { useServer, waitForDeployment } from '../helpers/server.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const FIXTURES = path.join(root, 'tests/fixtures/compose/parity');
+const work = mkdtempSync(path.join(os.tmpdir(), 'capstan-parity-'));
+const projectsDir = path.join(work, 'projects');
+const ctx = useServer({ CAPSTAN_PROJECTS_DIR: projectsDir });
+const docker = testDocker();
+const env = () => inject('testEnv');
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+type Normalized = Record<string, unknown> & { Env: string[] };
+interface SpecWins {
+  fixture: string;
+  service: string;
+  why: string;
+  /** Asserts what the specification asks of Capstan and removes the field from both sides. */
+  apply(compose: Normalized, capstan: Normalized): void;
+}
+
+const dropEnv = (n: Normalized, key: string) => (n.Env = n.Env.filter((e) => !e.startsWith(`${key}=`)));
+const SPEC_WINS: SpecWins[] = [
+  {
+    fixture: 'env-interpolation',
+    service: 'app',
+    why: 'compose 1.29 has no nested defaults: it leaves `${SET_VAR-nested}`; the specification (and compose v2) resolve `${UNSET:-${SET_VAR}-nested}`',
+    apply(compose, capstan) {
+      expect(capstan.Env).toContain('MAP_NESTED=from-dotenv-nested');
+      dropEnv(compose, 'MAP_NESTED');
+      dropEnv(capstan, 'MAP_NESTED');
+    },
+  },
+  {
+    fixture: 'secrets-configs',
+    service: 'app',
+    why: 'compose 1.29 ignores `configs:` outside swarm ("will be ignored"); the specification mounts each config read-only at /<name> or its target, as compose v2 does',
+    apply(compose, capstan) {
+      const configTargets = ['/app_config', '/etc/app/extra.conf'];
+      const mounts = capstan.Mounts as { target: string; type: string; source?: string; readonly: boolean }[];
+      expect(mounts.filter((m) => configTargets.includes(m.target))).toEqual([
+        expect.objectContaining({ type: 'bind', source: './app.conf', target: '/app_config', readonly: true }),
+        expect.objectContaining({ type: 'bind', source: './extra.conf', target: '/etc/app/extra.conf', readonly: true }),
+      ]);
+      capstan.Mounts = mounts.filter((m) => !configTargets.includes(m.target));
+      expect((compose.Mounts as { target: string }[]).some((m) => configTargets.includes(m.target))).toBe(false);
+    },
+  },
+];
+
+/** Files of a fixture folder other than compose.yaml and .env, relative path → text. */
+function otherFiles(dir: string, rel = ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of readdirSync(path.join(dir, rel))) {
+    const r = rel ? `${rel}/${entry}` : entry;
+    if (statSync(path.join(dir, r)).isDirectory()) Object.assign(out, otherFiles(dir, r));
+    else if (r !== 'compose.yaml' && r !== '.env') out[r] = readFileSync(path.join(dir, r), 'utf8');
+  }
+  return out;
+}
+
+const portFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+
+/** Two consecutive free ports, for a published range. */
+async function freeRange(): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    if (p < 65000 && (await portFree(p + 1))) return p;
+  }
+}
+
+/** The fixture's .env plus what this run decides: the test images, free host ports, unique fixed names. */
+async function runtimeEnv(fixtureDir: string, name: string): Promise<string> {
+  const own = (() => {
+    try {
+      return readFileSync(path.join(fixtureDir, '.env'), 'utf8');
+    } catch {
+      return '';
+    }
+  })();
+  const start = await freeRange();
+  const extra = {
+    BUSYBOX_IMAGE: env().image,
+    HTTPD_IMAGE: env().httpdImage,
+    WEB_PORT: await freePort(),
+    UDP_PORT: await freePort(),
+    RANGE_START: start,
+    RANGE_END: start + 1,
+    SHARED_VOLUME_NAME: `${name}-shared`,
+  };
+  return `${own.trimEnd()}\n${Object.entries(extra).map(([k, v]) => `${k}=${v}`).join('\n')}\n`;
+}
+
+async function imagesOf(run: ComposeRun): Promise<string[]> {
+  const config = YAML.parse(await dockerCompose(run, ['config'])) as { services: Record<string, { image: string }> };
+  return Object.values(config.services).map((s) => s.image);
+}
+
+/** Every container of the project, normalized, by "<service>#<n>"; plus the raw names and labels. */
+async function snapshot(project: string, projectDir: string, hostnames: Set<string>, fixedSubnets: Set<string>) {
+  const inspects = await projectInspects(docker, project);
+  const normalized: Record<string, Normalized> = {};
+  const names: Record<string, string> = {};
+  const labels: Record<string, Record<string, string>> = {};
+  const servicesById = new Map([...inspects].map(([key, info]) => [info.Id, key]));
+  for (const [key, info] of inspects) {
+    const service = key.split('#')[0]!;
+    const image = await docker.getImage(info.Config.Image).inspect();
+    normalized[key] = normalizeContainer(info, { project, projectDir, imageEnv: image.Config.Env ?? [], hostnameSet: hostnames.has(service), servicesById }) as Normalized;
+    names[key] = info.Name.replace(/^\//, '');
+    labels[key] = info.Config.Labels ?? {};
+  }
+  const snap = { normalized, names, labels, resources: await projectResources(docker, project, fixedSubnets) };
+  // CAPSTAN_PARITY_DUMP=dir writes both sides for a reader to look at.
+  if (process.env.CAPSTAN_PARITY_DUMP) writeFileSync(path.join(process.env.CAPSTAN_PARITY_DUMP, `${project}-${projectDir.includes('/projects/') ? 'capstan' : 'compose'}.json`), JSON.stringify(snap, null, 2));
+  return snap;
+}
+
+const fixtures = readdirSync(FIXTURES).filter((f) => statSync(path.join(FIXTURES, f)).isDirectory()).sort();
+
+describe('containers match what docker-compose 1.29 creates for the same file', () => {
+  it('has the fixtures and the oracle', async () => {
+    expect(fixtures.length).toBeGreaterThanOrEqual(6);
+    expect(await dockerCompose({ project: 'x', dir: work, dockerHost: env().dockerHost }, ['version', '--short'])).toMatch(/^1\.29\./);
+  });
+
+  for (const fixture of fixtures) {
+    it(fixture, { timeout: 300_000 }, async () => {
+      const fixtureDir = path.join(FIXTURES, fixture);
+      const name = `par-${fixture}-${Math.random().toString(36).slice(2, 6)}`;
+      const yaml = readFileSync(path.join(fixtureDir, 'compose.yaml'), 'utf8');
+      const dotenv = await runtimeEnv(fixtureDir, name);
+      const doc = YAML.parse(yaml, { merge: true }) as {
+        services: Record<string, { hostname?: string; container_name?: string }>;
+        networks?: Record<string, { ipam?: unknown; name?: string } | null>;
+      };
+      const hostnames = new Set(Object.entries(doc.services).filter(([, s]) => s.hostname !== undefined).map(([k]) => k));
+      const fixedSubnets = new Set(Object.entries(doc.networks ?? {}).filter(([, n]) => n?.ipam).map(([k, n]) => n?.name ?? `${name}_${k}`));
+
+      // 1. docker-compose, in a copy of the fixture folder; removed again before Capstan deploys
+      //    (same host ports, same fixed volume names).
+      const composeDir = path.join(work, 'compose', name);
+      mkdirSync(composeDir, { recursive: true });
+      cpSync(fixtureDir, composeDir, { recursive: true });
+      writeFileSync(path.join(composeDir, '.env'), dotenv);
+      const run: ComposeRun = { project: name, dir: composeDir, dockerHost: env().dockerHost };
+      let oracle: Awaited<ReturnType<typeof snapshot>>;
+      try {
+        await composeUp(docker, run, await imagesOf(run));
+        oracle = await snapshot(name, composeDir, hostnames, fixedSubnets);
+      } finally {
+        await composeDown(run);
+      }
+      expect(Object.keys(oracle.normalized).length).toBeGreaterThan(0);
+
+      // 2. Capstan, from the same text, .env and files.
+      const created = await ctx.s.request('POST', '/api/services', {
+        token: ctx.token,
+        body: { name, yaml, env: dotenv, files: otherFiles(fixtureDir) },
+      });
+      expect(created.status, created.text).toBe(201);
+      let ours: Awaited<ReturnType<typeof snapshot>>;
+      try {
+        const deployment = await waitForDeployment(ctx.s, ctx.token, created.json.deployment_id, 180_000);
+        expect(deployment.status, JSON.stringify(deployment.steps?.slice(-3))).toBe('succeeded');
+        ours = await snapshot(name, path.join(projectsDir, name), hostnames, fixedSubnets);
+      } finally {
+        await ctx.s.request('DELETE', `/api/services/${created.json.id}?mode=hard`, { token: ctx.token });
+      }
+
+      // 3. The same containers, the same configuration.
+      expect(Object.keys(ours.normalized)).toEqual(Object.keys(oracle.normalized));
+      for (const w of SPEC_WINS.filter((w) => w.fixture === fixture)) {
+        for (const key of Object.keys(ours.normalized).filter((k) => k.startsWith(`${w.service}#`))) {
+          w.apply(oracle.normalized[key]!, ours.normalized[key]!);
+        }
+      }
+      expect(ours.normalized).toEqual(oracle.normalized);
+      expect(ours.resources).toEqual(oracle.resources);
+
+      // 4. Names and compose's own labels. 1.29 names containers `<project>_<service>_<n>`; the
+      //    specification (compose v2) names them `<project>-<service>-<n>`: the specification wins.
+      for (const [key, theirs] of Object.entries(oracle.labels)) {
+        const [service, n] = key.split('#') as [string, string];
+        const fixed = doc.services[service]?.container_name;
+        expect(oracle.names[key]).toBe(fixed ?? `${name}_${service}_${n}`);
+        expect(ours.names[key]).toBe(fixed ?? `${name}-${service}-${n}`);
+        for (const label of ['com.docker.compose.project', 'com.docker.compose.service', 'com.docker.compose.container-number']) {
+          expect(ours.labels[key]![label], `${key} ${label}`).toBe(theirs[label]);
+        }
+        expect(ours.labels[key]!['com.docker.compose.oneoff']).toBe(theirs['com.docker.compose.oneoff']);
+        expect(ours.labels[key]!['com.docker.compose.project.working_dir']).toBe(path.join(projectsDir, name));
+        // 1.29 writes the file as given on its command line ("compose.yaml"); v2 writes the absolute path: the latter.
+        expect(theirs['com.docker.compose.project.config_files']).toBe('compose.yaml');
+        expect(ours.labels[key]!['com.docker.compose.project.config_files']).toBe(path.join(projectsDir, name, 'compose.yaml'));
+      }
+    });
+  }
+});
