@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import type { ServiceDefinition } from '../shared/definition.js';
 import type { ScheduleSummary } from '../shared/schedules.js';
 
 export const users = sqliteTable('user', {
@@ -88,6 +87,17 @@ export interface LastError {
 }
 
 /**
+ * A definition from before project folders, as the row held it: a subset of
+ * compose (services with image, command, environment, ports, volumes, ...) as
+ * JSON, its values never interpolated.
+ */
+export interface LegacyDefinition {
+  name: string;
+  services: Record<string, Record<string, unknown>>;
+  volumes?: Record<string, unknown>;
+}
+
+/**
  * A Capstan service: a named compose-shaped definition. Its containers live in
  * Docker; this row is the desired state and the outcome of the last apply.
  */
@@ -99,7 +109,7 @@ export const services = sqliteTable('service', {
    * to the folder as compose.yaml at start (services/project-migrate.ts) and
    * then cleared. New services never set it: the folder is the definition.
    */
-  legacyDefinition: text('legacy_definition', { mode: 'json' }).$type<ServiceDefinition>(),
+  legacyDefinition: text('legacy_definition', { mode: 'json' }).$type<LegacyDefinition>(),
   /** Adopted from an existing compose project: its containers are found by project label, not by Capstan's id. */
   adopted: integer('adopted', { mode: 'boolean' }).notNull().default(false),
   lastError: text('last_error', { mode: 'json' }).$type<LastError>(),

@@ -1,6 +1,5 @@
 import { generateOpenApiDocument } from 'trpc-to-openapi';
 import { z } from 'zod';
-import { zServiceDefinition } from '../shared/definition.js';
 import { zErrorBody } from '../shared/schemas.js';
 import type { AppRouter } from './routers/_app.js';
 import type { Meta } from './trpc.js';
@@ -28,19 +27,18 @@ export function buildOpenApiDocument(router: AppRouter, version: string): Json {
   schemas.Error = errorSchema;
   const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
 
-  // The definition body is checked in the service layer; describe its real shape here.
-  const { $schema: __, ...definitionSchema } = z.toJSONSchema(zServiceDefinition, { io: 'input', unrepresentable: 'any' });
-  schemas.ServiceDefinition = definitionSchema;
+  // The definition body is checked in the service layer (the compose pipeline); describe its two forms here.
   schemas.ComposeText = {
     type: 'object',
     required: ['yaml'],
     properties: {
-      name: { type: 'string', description: 'The service (compose project) name; required to create, must match to update' },
+      name: BODY_FIELDS.name,
       yaml: { type: 'string', description: 'The compose file, verbatim (comments, order and anchors are kept)' },
-      env: { type: 'string', description: 'The .env file the compose file interpolates; absent on update: the folder\'s .env is kept' },
-      files: { type: 'object', additionalProperties: { type: 'string' }, description: 'Other project files, relative path → text' },
+      env: BODY_FIELDS.env,
+      files: BODY_FIELDS.files,
     },
   };
+  schemas.ServiceDefinition = COMPOSE_JSON;
   const definitionBody = {
     required: true,
     content: {
@@ -83,6 +81,53 @@ export function buildOpenApiDocument(router: AppRouter, version: string): Json {
   ((doc.paths ??= {}) as Json)['/api/audit/export'] = auditExportPath(errorContent);
   return doc;
 }
+
+/** What both body forms carry besides the compose document. */
+const BODY_FIELDS = {
+  name: { type: 'string', description: 'The service (compose project) name; required to create, must match to update' },
+  env: { type: 'string', description: "The .env file the compose file interpolates; absent on update: the folder's .env is kept" },
+  files: { type: 'object', additionalProperties: { type: 'string' }, description: 'Other project files, relative path → text' },
+};
+
+/** A top-level map of compose resources (networks, volumes, secrets, configs): name → its definition. */
+const resources = (what: string): Json => ({
+  type: 'object',
+  additionalProperties: { type: ['object', 'null'], additionalProperties: true },
+  description: `The project's ${what}, as the Compose Specification defines them`,
+});
+
+/**
+ * The JSON body form: a compose document as JSON. Only its outline is given
+ * here: the Compose Specification applies to every key, and the compose
+ * pipeline checks them as it checks the YAML form (a zod-derived schema would
+ * claim less than it accepts, since values are interpolated before they are checked).
+ */
+const COMPOSE_JSON: Json = {
+  type: 'object',
+  required: ['services'],
+  description:
+    'A compose document as JSON, with a name. The Compose Specification (https://compose-spec.io) applies: any key it defines may be given and is checked as in the YAML form, unknown keys are refused (x- extensions excepted), and string values are interpolated from env as compose interpolates a compose file. The document is saved as the project\'s compose.yaml.',
+  properties: {
+    name: BODY_FIELDS.name,
+    services: {
+      type: 'object',
+      minProperties: 1,
+      description: 'Service name → service, as in compose',
+      additionalProperties: {
+        type: 'object',
+        properties: { image: { type: 'string', description: 'The image to run (required unless extends gives it; build is not supported)' } },
+        additionalProperties: true,
+      },
+    },
+    networks: resources('networks'),
+    volumes: resources('named volumes (a volume a service names without declaring it is declared for it)'),
+    secrets: resources('secrets'),
+    configs: resources('configs'),
+    env: BODY_FIELDS.env,
+    files: BODY_FIELDS.files,
+  },
+  additionalProperties: true,
+};
 
 /** Served beside trpc-to-openapi (src/server/audit-export.ts): the answer is NDJSON or CSV, not JSON. */
 function auditExportPath(errorContent: Json): Json {

@@ -269,7 +269,7 @@ describe('services from before project folders', () => {
     const client = createClient({ url: `file:${path.join(dataDir, 'capstan.db')}` });
     await migrate(drizzle(client), { migrationsFolder: old });
     const name = uniqueName('legacy');
-    const definition = { name, services: { app: { image: image(), command: ['sleep', '86400'], environment: { MODE: 'old' }, volumes: ['data:/data'] } } };
+    const definition = { name, services: { app: { image: image(), command: ['sleep', '86400'], environment: { MODE: 'old', PRICE: '5$ ${X}' }, volumes: ['data:/data'] } } };
     await client.execute({
       sql: 'INSERT INTO service (id, name, definition, adopted, deleting, created_at, updated_at) VALUES (?, ?, ?, 0, 0, ?, ?)',
       args: ['legacy1', name, JSON.stringify(definition), Date.now(), Date.now()],
@@ -286,7 +286,7 @@ describe('services from before project folders', () => {
       expect(row.legacy_definition).toBeNull();
       expect(Object.keys(row)).not.toContain('definition');
       const svc = (await s.request('GET', '/api/services/legacy1', { token })).json;
-      expect(svc.definition.services.app).toMatchObject({ image: image(), command: ['sleep', '86400'], environment: { MODE: 'old' } });
+      expect(svc.definition.services.app).toMatchObject({ image: image(), command: ['sleep', '86400'], environment: { MODE: 'old', PRICE: '5$ ${X}' } });
       const res = await s.request('POST', '/api/services/legacy1/redeploy', { token });
       expect((await waitForDeployment(s, token, res.json.deployment_id)).status).toBe('succeeded');
       const c = (await projectContainers(docker, name))[0]!;

@@ -20,7 +20,7 @@ describe('adopting a compose project created directly through the engine', () =>
         name: `${project}-${key}-1`,
         Image: image,
         Cmd: ['sleep', '86400'],
-        Env: ['MODE=legacy'],
+        Env: ['MODE=legacy', 'PRICE=5$ ${X}'],
         Labels: {
           'com.docker.compose.project': project,
           'com.docker.compose.service': key,
@@ -52,7 +52,7 @@ describe('adopting a compose project created directly through the engine', () =>
       app: {
         image,
         command: ['sleep', '86400'],
-        environment: { MODE: 'legacy' },
+        environment: { MODE: 'legacy', PRICE: '5$ ${X}' },
         restart: 'always',
         depends_on: { cache: { condition: 'service_started' } },
         labels: { team: 'ops' },
@@ -60,7 +60,7 @@ describe('adopting a compose project created directly through the engine', () =>
       cache: {
         image,
         command: ['sleep', '86400'],
-        environment: { MODE: 'legacy' },
+        environment: { MODE: 'legacy', PRICE: '5$ ${X}' },
         restart: 'always',
         volumes: [{ type: 'volume', source: 'cache', target: '/cache' }],
         labels: { team: 'ops' },

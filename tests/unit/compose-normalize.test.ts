@@ -208,6 +208,34 @@ describe('normalizeCompose: services', () => {
     expectIssue(web({ tmpfs: ['/x'], volumes: ['/x'] }), ['services', 'web', 'volumes', 0], /already mounted by tmpfs 0/);
   });
 
+  // Edge cases the tests of the definition format before compose covered, as compose reads them.
+  it('reads the port and volume edge cases the old definition format accepted', () => {
+    const { project } = ok(
+      web(
+        {
+          ports: ['[2001:db8::ffff:1.2.3.4]:1:65535', '10.0.0.1::80/udp', 8080],
+          volumes: ['my.vol_1-x:/x:rw', '/etc/app:/config:ro'],
+          healthcheck: { test: ['CMD', 'true'], interval: '1m30s', timeout: '500ms', start_period: '1.5s' },
+        },
+        { volumes: { 'my.vol_1-x': null } },
+      ),
+    );
+    const svc = project.services.web!;
+    expect(svc.ports).toEqual([
+      { target: 65535, published: '1', host_ip: '2001:db8::ffff:1.2.3.4', protocol: 'tcp' },
+      { target: 80, host_ip: '10.0.0.1', protocol: 'udp' },
+      { target: 8080, protocol: 'tcp' },
+    ]);
+    expect(svc.volumes?.map((v) => [v.type, v.source, v.target, v.read_only ?? false])).toEqual([
+      ['volume', 'my.vol_1-x', '/x', false],
+      ['bind', '/etc/app', '/config', true],
+    ]);
+    expect(project.volumes?.['my.vol_1-x']?.name).toBe('blog_my.vol_1-x');
+    expect(svc.healthcheck).toMatchObject({ interval: 90e9, timeout: 500e6, start_period: 1.5e9 });
+    expectIssue(web({ ports: ['[::1]:8080:70000'] }), ['services', 'web', 'ports', 0], /between 1 and 65535/);
+    expectIssue(web({ healthcheck: { test: ['CMD', 'true'], interval: '1m 30s' } }), ['services', 'web', 'healthcheck', 'interval'], /not a duration/);
+  });
+
   it('takes KEY and KEY: from the variables, or leaves them unset', () => {
     const { project } = ok(web({ environment: { FROM_ENV: null, MISSING: null, SET: 'x' } }), { variables: { FROM_ENV: 'v' } });
     expect(project.services.web?.environment).toEqual({ FROM_ENV: 'v', MISSING: null, SET: 'x' });

@@ -5,6 +5,7 @@ import { api, isLostAnswer, toUiError, type UiError } from '../api.js';
 import { DefinitionEditor, type Validation } from '../components/DefinitionEditor.js';
 import { EnvEditor } from '../components/EnvEditor.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
+import { PROJECT_NAME_RE } from '../../shared/compose/names.js';
 import { usePageTitle } from '../title.js';
 
 const EXAMPLE = `# A service is a compose file: one or more containers.
@@ -18,7 +19,6 @@ services:
     restart: unless-stopped
 `;
 
-const NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
 
 /** Create a service from compose YAML, checked as you type. */
 export function NewService() {
@@ -36,7 +36,7 @@ export function NewService() {
     const n = name();
     if (!n) return nameTouched() ? 'A name is required' : '';
     if (n.length > 63) return 'At most 63 characters';
-    if (!NAME_RE.test(n)) return 'Lowercase letters, digits, "-" and "_"; starting with a letter or digit';
+    if (!PROJECT_NAME_RE.test(n)) return 'Lowercase letters, digits, "-" and "_"; starting with a letter or digit';
     return validation()?.nameIssues[0] ?? '';
   };
 

@@ -1,5 +1,4 @@
 import type Docker from 'dockerode';
-import type { ContainerDefinition } from '../../shared/definition.js';
 import { defaultContainerName, volumeName } from './compose-plan.js';
 import type { ContainerInfo } from './containers.js';
 import { inspectContainer } from './containers.js';
@@ -7,12 +6,30 @@ import { inspectImage } from './images.js';
 import { LABEL_DEPENDS_ON } from './labels.js';
 
 /**
- * Rebuilds a compose container definition from a running container, keeping
- * only what differs from its image's defaults (inspect's Config mixes both).
+ * The compose service that adoption reads back from a container: the keys it
+ * can rebuild from inspect, in compose's short forms.
+ */
+export interface AdoptedService {
+  image: string;
+  container_name?: string;
+  environment?: Record<string, string>;
+  entrypoint?: string[];
+  command?: string[];
+  ports?: string[];
+  volumes?: string[];
+  restart?: string;
+  depends_on?: string[];
+  labels?: Record<string, string>;
+  healthcheck?: { test: string[]; disable?: boolean; interval?: string; timeout?: string; start_period?: string; retries?: number };
+}
+
+/**
+ * Rebuilds a compose service from a running container, keeping only what
+ * differs from its image's defaults (inspect's Config mixes both).
  */
 export interface ReadContainer {
   key: string;
-  definition: ContainerDefinition;
+  definition: AdoptedService;
   warnings: string[];
 }
 
@@ -33,7 +50,7 @@ export async function readContainerDefinition(docker: Docker, project: string, i
   const image = await inspectImage(docker, c.Image).catch(() => undefined);
   const imageConfig = (image?.Config ?? {}) as Partial<Docker.ImageInspectInfo['Config']>;
   const cfg = c.Config;
-  const def: ContainerDefinition = { image: cfg.Image };
+  const def: AdoptedService = { image: cfg.Image };
 
   const name = c.Name.replace(/^\//, '');
   if (name !== defaultContainerName(project, info.key)) def.container_name = name;

@@ -1,10 +1,8 @@
 import type Docker from 'dockerode';
-import { zServiceDefinition } from '../../shared/definition.js';
-import { readContainerDefinition } from '../docker/adopt-read.js';
+import { readContainerDefinition, type AdoptedService } from '../docker/adopt-read.js';
 import { listComposeContainers, type ContainerInfo } from '../docker/containers.js';
 import { CapstanError } from '../errors.js';
-import { formatIssues } from '../http-errors.js';
-import { legacyDefinitionYaml } from './definitions.js';
+import { composeYaml } from './definitions.js';
 import { invalidProject } from './project-loader.js';
 import { COMPOSE_FILE, ENV_FILE } from './project-files.js';
 import type { ServiceRow, ServiceStore } from './service-store.js';
@@ -43,7 +41,7 @@ export async function adoptProject(docker: Docker, store: ServiceStore, project:
     throw new CapstanError('NOT_FOUND', 'Compose project not found', { details: `project: no unmanaged containers labelled with project "${project}"` });
   }
   const warnings: string[] = [];
-  const services: Record<string, unknown> = {};
+  const services: Record<string, AdoptedService> = {};
   for (const c of containers) {
     if (!c.key) {
       warnings.push(`container "${c.name}" has no compose service label and was left out`);
@@ -57,16 +55,13 @@ export async function adoptProject(docker: Docker, store: ServiceStore, project:
     services[c.key] = read.definition;
     warnings.push(...read.warnings);
   }
-  for (const def of Object.values(services) as { depends_on?: string[] }[]) {
+  for (const def of Object.values(services)) {
     if (def.depends_on) def.depends_on = def.depends_on.filter((d) => d in services);
     if (def.depends_on?.length === 0) delete def.depends_on;
   }
-  const parsed = zServiceDefinition.safeParse({ name: project, services });
-  if (!parsed.success) {
-    throw new CapstanError('BAD_REQUEST', 'This project cannot be expressed as a Capstan service', { details: formatIssues(parsed.error.issues) });
-  }
-  // The rebuilt definition becomes the project folder's compose.yaml, as for any service.
-  const loaded = store.projects.check(project, { yaml: legacyDefinitionYaml(parsed.data), env: '' }, false);
+  // The rebuilt document becomes the project folder's compose.yaml, as for any service, once
+  // the compose pipeline reads it. Its values are what the containers run with: literal, never interpolated.
+  const loaded = store.projects.check(project, { yaml: composeYaml({ services }, { literal: true }), env: '' }, false);
   if (!loaded.ok) {
     throw invalidProject(loaded.issues, 'This project cannot be expressed as a Capstan service');
   }

@@ -1,5 +1,4 @@
-import { Document, parseDocument } from 'yaml';
-import { definitionToYaml, type ServiceDefinition } from '../../shared/definition.js';
+import { Document, parseDocument, visit } from 'yaml';
 import { CapstanError } from '../errors.js';
 import { cleanRelativePath, COMPOSE_FILE, ENV_FILE } from './project-files.js';
 import type { Overlay } from './project-loader.js';
@@ -38,7 +37,7 @@ export function submissionFromBody(body: Record<string, unknown>): Submission {
   } else {
     if (!('services' in document)) throw bad('services: required (or give the compose text as yaml)');
     // `name` stays out of the file: the folder's name is the project name, for Capstan and for `docker compose` run there.
-    text = new Document(declareNamedVolumes(document)).toString({ lineWidth: 0 });
+    text = composeYaml(document, { literal: false });
   }
   return { name, yaml: text, env, files: filesFromBody(files) };
 }
@@ -62,11 +61,42 @@ export function overlayOf(s: Submission): Overlay {
 }
 
 /**
+ * A compose document (an object) as compose text. `literal`: its string values
+ * are final, not to be interpolated (a definition from before project folders,
+ * which was never interpolated; a project rebuilt from running containers), so
+ * each `$` is written `$$` and interpolation gives it back unchanged. The JSON
+ * body form is not literal: compose interpolates a JSON compose file as it
+ * does a YAML one.
+ */
+export function composeYaml(document: Record<string, unknown>, { literal }: { literal: boolean }): string {
+  const doc = new Document(declareNamedVolumes(document));
+  visit(doc, {
+    Scalar(key, node) {
+      if (typeof node.value !== 'string') return;
+      // Keys are never interpolated (an environment variable's name stays as written).
+      const value = literal && key !== 'key' ? node.value.replaceAll('$', () => '$$') : node.value;
+      node.value = value;
+      if (RETYPED.test(value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  // lineWidth 0: never fold long values (a folded env value is hard to read and edit).
+  return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * Strings that a reader would take for something else when written plain: the
+ * loader reads a plain scalar starting with a digit or sign as Go does
+ * ("0b101" and "1_000" are numbers), and YAML 1.1 readers (older compose tooling)
+ * read yes/no/on/off as booleans. Quoted, they stay the strings they are.
+ */
+const RETYPED = /^[-+0-9]|^(y|yes|n|no|on|off|true|false|null|~)$/i;
+
+/**
  * The JSON form (and definitions from before project folders) let a service
  * name a volume without declaring it; compose wants it declared at the top
  * level. Declares each such volume, so those documents mean what they meant.
  */
-export function declareNamedVolumes<T extends Record<string, unknown>>(document: T): T {
+function declareNamedVolumes(document: Record<string, unknown>): Record<string, unknown> {
   const services = document.services;
   if (!services || typeof services !== 'object') return document;
   const declared = (document.volumes && typeof document.volumes === 'object' ? document.volumes : {}) as Record<string, unknown>;
@@ -98,17 +128,4 @@ export function topLevelName(yaml: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * A definition of the old JSON shape (a service from before project folders,
- * an adopted project) as compose text, with the top-level volumes it used
- * without declaring.
- */
-export function legacyDefinitionYaml(definition: ServiceDefinition): string {
-  const yaml = definitionToYaml(definition);
-  const declared: Record<string, unknown> = declareNamedVolumes({ services: definition.services } as Record<string, unknown>);
-  if (!declared.volumes) return yaml;
-  const names = Object.keys(declared.volumes as Record<string, unknown>);
-  return `${yaml.trimEnd()}\nvolumes:\n${names.map((n) => `  ${n}: {}`).join('\n')}\n`;
 }

@@ -13,7 +13,7 @@ import {
   type Stats,
 } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_NAME_RE } from '../../shared/definition.js';
+import { PROJECT_NAME_RE } from '../../shared/compose/names.js';
 import { CapstanError } from '../errors.js';
 
 /**

@@ -1,7 +1,6 @@
 import { asc, eq, isNotNull } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { services, type LastError } from '../../db/schema.js';
-import type { ServiceDefinition } from '../../shared/definition.js';
+import { services, type LastError, type LegacyDefinition } from '../../db/schema.js';
 import { CapstanError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { LoadedProject, ProjectLoader } from './project-loader.js';
@@ -76,7 +75,7 @@ export class ServiceStore {
   }
 
   /** Rows created before project folders, whose definition still waits to be written out. */
-  async listLegacy(): Promise<{ id: string; name: string; definition: ServiceDefinition }[]> {
+  async listLegacy(): Promise<{ id: string; name: string; definition: LegacyDefinition }[]> {
     const rows = await this.db.select().from(services).where(isNotNull(services.legacyDefinition));
     return rows.map((r) => ({ id: r.id, name: r.name, definition: r.legacyDefinition! }));
   }

@@ -8,18 +8,15 @@ import { applyExtends } from './extends.js';
 import { applyIncludes } from './include.js';
 import { interpolateDocument } from './interpolate.js';
 import type { ComposeIssue, LoadComposeInput, LoadComposeResult } from './model.js';
+import { normalizeProjectName } from './names.js';
 import { normalizeCompose } from './normalize.js';
 import { loadYaml, type DocPath } from './yaml-load.js';
 
 export type { LoadComposeInput, LoadComposeResult } from './model.js';
+export { normalizeProjectName, PROJECT_NAME_RE } from './names.js';
 
 const byLine = (a: ComposeIssue, b: ComposeIssue): number =>
   (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER);
-
-/** compose-go's NormalizeProjectName: lowercase, only [a-z0-9_-], no leading "_" or "-". */
-export function normalizeProjectName(s: string): string {
-  return (s.toLowerCase().match(/[a-z0-9_-]/g) ?? []).join('').replace(/^[_-]+/, '');
-}
 
 /** The profiles to enable: the requested ones and COMPOSE_PROFILES from .env (comma-separated). */
 function enabledProfiles(requested: string[] | undefined, fromEnv: string | undefined): string[] {
