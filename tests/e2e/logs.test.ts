@@ -29,7 +29,8 @@ describe('the logs view', () => {
     const { service } = await deployAndWait(s, token, 'POST', '/api/services', {
       name: uniqueName('logs'),
       services: {
-        tick: { image, command: ['sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.5; done'] },
+        // A JSON body is a compose document: `$$` is the shell's `$`, as in a compose file.
+        tick: { image, command: ['sh', '-c', 'i=0; while true; do echo tick $$i; i=$$((i+1)); sleep 0.5; done'] },
         warn: { image, command: ['sh', '-c', 'while true; do echo "warning: disk" >&2; sleep 1; done'] },
       },
     });

@@ -15,6 +15,8 @@ export interface ComposeRun {
   dir: string;
   /** The compose file, relative to dir. */
   file?: string;
+  /** Run as a user in the folder would: no -f / --project-directory, compose finds the file itself. */
+  inFolder?: boolean;
   dockerHost: string;
 }
 
@@ -25,7 +27,8 @@ export interface ComposeRun {
  */
 export function dockerCompose(run: ComposeRun, args: string[], timeoutMs = 240_000): Promise<string> {
   const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: os.homedir(), DOCKER_HOST: run.dockerHost, LANG: 'C.UTF-8' };
-  const argv = ['-p', run.project, '-f', run.file ?? 'compose.yaml', '--project-directory', run.dir, ...args];
+  const where = run.inFolder ? [] : ['-f', run.file ?? 'compose.yaml', '--project-directory', run.dir];
+  const argv = ['-p', run.project, ...where, ...args];
   return new Promise((resolve, reject) => {
     execFile('docker-compose', argv, { cwd: run.dir, env, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       // stdout alone on success: `config` prints YAML there and its warnings on stderr.

@@ -226,3 +226,52 @@ describe('containers match what docker-compose 1.29 creates for the same file', 
     });
   }
 });
+
+describe('compose tools see the projects Capstan deploys', () => {
+  it('`docker-compose -p NAME ps` run in the project folder lists exactly its containers, running', { timeout: 180_000 }, async () => {
+    const name = `ps-${Math.random().toString(36).slice(2, 6)}`;
+    const yaml = [
+      'services:',
+      '  web:',
+      '    image: ${BUSYBOX_IMAGE}',
+      '    command: ["sleep", "86400"]',
+      '    deploy:',
+      '      replicas: 2',
+      '  db:',
+      '    image: ${BUSYBOX_IMAGE}',
+      '    command: ["sleep", "86400"]',
+      '    environment:',
+      '      PW: ${PW}',
+      '',
+    ].join('\n');
+    const dotenv = `BUSYBOX_IMAGE=${env().image}\nPW=ps-secret\n`;
+    // A second project whose name starts the same: it must not be listed.
+    const ids: string[] = [];
+    try {
+      const containers: Record<string, { name: string; container_id: string }[]> = {};
+      for (const n of [name, `${name}-other`]) {
+        const created = await ctx.s.request('POST', '/api/services', { token: ctx.token, body: { name: n, yaml, env: dotenv } });
+        expect(created.status, created.text).toBe(201);
+        ids.push(created.json.id);
+        const deployment = await waitForDeployment(ctx.s, ctx.token, created.json.deployment_id, 120_000);
+        expect(deployment.status).toBe('succeeded');
+        containers[n] = (await ctx.s.request('GET', `/api/services/${created.json.id}`, { token: ctx.token })).json.containers;
+      }
+      const ours = containers[name]!;
+      expect(ours.map((c) => c.name).sort()).toEqual([`${name}-db-1`, `${name}-web-1`, `${name}-web-2`]);
+
+      const run: ComposeRun = { project: name, dir: path.join(projectsDir, name), inFolder: true, dockerHost: env().dockerHost };
+      const quiet = (await dockerCompose(run, ['ps', '-q'])).split('\n').filter(Boolean);
+      const full = await Promise.all(ours.map(async (c) => (await docker.getContainer(c.container_id).inspect()).Id));
+      expect(quiet.sort()).toEqual(full.sort());
+
+      // The table: one row per container, each "Up".
+      const rows = (await dockerCompose(run, ['ps'])).split('\n').slice(2).filter((l) => l.trim());
+      expect(rows.map((r) => r.split(/\s+/)[0]).sort()).toEqual(ours.map((c) => c.name).sort());
+      for (const r of rows) expect(r).toMatch(/\sUp\s/);
+      expect((await dockerCompose(run, ['ps', '--services'])).split('\n').filter(Boolean).sort()).toEqual(['db', 'web']);
+    } finally {
+      for (const id of ids) await ctx.s.request('DELETE', `/api/services/${id}?mode=hard`, { token: ctx.token });
+    }
+  });
+});

@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { parseDotenv } from '../../src/shared/compose/dotenv.js';
 import { inspect, testDocker, uniqueName } from '../helpers/engine.js';
 import { deployAndWait, isContractError, useServer } from '../helpers/server.js';
 
@@ -144,6 +145,55 @@ describe('GET and PUT /api/services/{id}/env', () => {
     const unknown = await api('PUT', `/api/services/${service.id}/env`, { environment: { ghost: { A: '1' } } });
     expect(unknown.status).toBe(400);
     expect(unknown.json.details).toMatch(/ghost/);
+    await api('DELETE', `/api/services/${service.id}?mode=hard`);
+  });
+});
+
+describe('PUT /env of a key that references the .env', () => {
+  it('sets the variable in the .env, leaves compose.yaml byte for byte, and the container gets the value', async () => {
+    const name = uniqueName('envref');
+    const yaml = [
+      'services:',
+      '  db:',
+      `    image: ${image()}`,
+      '    command: ["sleep", "86400"]',
+      '    environment:',
+      '      POSTGRES_PASSWORD: ${DB_PASSWORD}',
+      '      API_TOKEN:',
+      '      MODE: prod',
+      '',
+    ].join('\n');
+    const dotenv = '# secrets of this project\nDB_PASSWORD=Old-Ref-Secret # rotated yearly\nAPI_TOKEN=old-token\n';
+    const { service } = await deploy('POST', '/api/services', { name, yaml, env: dotenv });
+    expect(service.definition.services.db.environment).toEqual({ POSTGRES_PASSWORD: 'Old-Ref-Secret', API_TOKEN: 'old-token', MODE: 'prod' });
+    const dir = path.join(ctx.s.config.projectsDir, name);
+    const before = readFileSync(path.join(dir, 'compose.yaml'));
+
+    const secret = 'New "Ref" $ecret #2';
+    const put = await deploy('PUT', `/api/services/${service.id}/env`, {
+      environment: { db: { POSTGRES_PASSWORD: secret, API_TOKEN: 'New-Ref-Token', MODE: 'prod' } },
+    });
+    expect(put.res.status, put.res.text).toBe(200);
+    expect(put.deployment).toMatchObject({ kind: 'env', status: 'succeeded' });
+    expect(readFileSync(path.join(dir, 'compose.yaml')).equals(before)).toBe(true);
+    expect((await api('GET', `/api/services/${service.id}/yaml`)).json.yaml).toBe(yaml);
+    const envText = readFileSync(path.join(dir, '.env'), 'utf8');
+    expect(parseDotenv(envText)).toEqual({ values: { DB_PASSWORD: secret, API_TOKEN: 'New-Ref-Token' }, issues: [] });
+    expect(envText).toMatch(/^# secrets of this project\nDB_PASSWORD=".*" # rotated yearly\nAPI_TOKEN=New-Ref-Token\n$/);
+    expect(statSync(path.join(dir, '.env')).mode & 0o777).toBe(0o600);
+
+    const c = await inspect(docker, put.service.containers[0].container_id);
+    expect(c.Config.Env).toEqual(expect.arrayContaining([`POSTGRES_PASSWORD=${secret}`, 'API_TOKEN=New-Ref-Token', 'MODE=prod']));
+    expect((await api('GET', `/api/services/${service.id}/env`)).json.environment).toEqual({
+      db: { POSTGRES_PASSWORD: secret, API_TOKEN: 'New-Ref-Token', MODE: 'prod' },
+    });
+
+    // Keys only in the audit; the deployment recorded the unchanged text, no secret.
+    const entry = (await ctx.s.app.database.client.execute("SELECT details FROM audit_log WHERE action = 'service.env'")).rows.at(-1)!;
+    expect(JSON.parse(String(entry.details)).changed_keys).toEqual({ db: ['API_TOKEN', 'POSTGRES_PASSWORD'] });
+    for (const v of [secret, 'New-Ref-Token', '$ecret']) expect(String(entry.details)).not.toContain(v);
+    const row = (await ctx.s.app.database.client.execute({ sql: 'SELECT compose_yaml FROM deployment WHERE id = ?', args: [put.deployment.id] })).rows[0]!;
+    expect(row.compose_yaml).toBe(yaml);
     await api('DELETE', `/api/services/${service.id}?mode=hard`);
   });
 });

@@ -9,6 +9,7 @@ import type { Submission } from './definitions.js';
 import type { DeploymentKind, DeploymentRow, DeploymentStore } from './deployment-store.js';
 import { editEnvironment, environmentOf } from './env-edit.js';
 import { OperationLocks } from './locks.js';
+import { ENV_FILE } from './project-files.js';
 import { invalidProject, planFor, type ProjectLoader } from './project-loader.js';
 import { checkSubmission, renameRefused, validateSubmission, writeChecked, type ValidateResult } from './service-edits.js';
 import { nameTaken, type ServiceRow, type ServiceStore } from './service-store.js';
@@ -136,14 +137,22 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
   /**
    * Replaces the environment of the named containers (by service key or
    * container name); the others keep theirs. The compose text is edited in
-   * place (only the changed keys), then deployed: only containers whose
+   * place (only the changed keys; a key that only references a .env
+   * variable is set in the .env), then deployed: only containers whose
    * environment really changed are recreated.
    */
   async setEnvironment(id: string, environment: Record<string, Record<string, string>>, actor: string): Promise<Queued & { changedKeys: Record<string, string[]> }> {
     const row = await this.writable(id);
     const project = loadedOf(row);
-    const edit = editEnvironment(row.project.yaml!, project, environment);
-    const after = this.projects.check(row.name, { yaml: edit.yaml });
+    const env = this.projects.folders.read(row.dir, ENV_FILE) ?? '';
+    const edit = editEnvironment(row.project.yaml!, project, environment, {
+      env,
+      load: (yaml, envText) => {
+        const r = this.projects.check(row.name, { yaml, env: envText });
+        return r.ok ? r.project : undefined;
+      },
+    });
+    const after = this.projects.check(row.name, { yaml: edit.yaml, ...(edit.env !== undefined ? { env: edit.env } : {}) });
     if (!after.ok) throw invalidProject(after.issues, 'Invalid environment');
     // The file's other sources (env_file, extends, anchors) could still win over the edit: check what it gives.
     const got = environmentOf(after.project);
@@ -154,7 +163,8 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
         });
       }
     }
-    return { ...(await this.update(id, { name: undefined, yaml: edit.yaml, env: undefined, files: undefined }, actor, 'env')), changedKeys: edit.changedKeys };
+    // A variable that only feeds the changed key gets its value in the .env, so compose.yaml holds no secret.
+    return { ...(await this.update(id, { name: undefined, yaml: edit.yaml, env: edit.env, files: undefined }, actor, 'env')), changedKeys: edit.changedKeys };
   }
 
   /** Resolves when the deployment has finished, or after `ms` with its state then. */
