@@ -58,7 +58,8 @@ describe('services in the dashboard', () => {
     await page.getByTestId('definition-valid').waitFor();
     await page.getByRole('button', { name: 'Create and deploy' }).click();
 
-    await page.waitForURL(/\/services\/[^/]+\?deployment=/);
+    // A client-side route change: wait for the URL, not for a document 'load' (a live stream may hold that open).
+    await page.waitForURL(/\/services\/[^/]+\?deployment=/, { waitUntil: 'commit' });
     const id = new URL(page.url()).pathname.split('/')[2]!;
     // No reload: the status subscription moves the badge.
     await expect.poll(() => statusOnPage(page), { timeout: 45_000 }).toBe('running');
