@@ -6,11 +6,14 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import sirv from 'sirv';
 import { createOpenApiNodeHttpHandler } from 'trpc-to-openapi';
 import type { ErrorBody } from '../shared/schemas.js';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { createApiDocsHandler, DOCS_PATH } from './api-docs.js';
 import { serveAuditExport, wantsAuditExport } from './audit-export.js';
+import { hasBody, MAX_BODY_BYTES, MAX_JSON_DEPTH, prepareJsonBody, queryInputTooDeep, type BodyRefusal } from './body-guard.js';
 import type { App } from './app.js';
 import { createContextFactory } from './context.js';
 import { contractError, reshapeErrorBody } from './http-errors.js';
+import { answerStatusOf } from './response-status.js';
 import { serveTextLogs, wantsTextLogs } from './logs-text.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { appRouter } from './routers/_app.js';
@@ -91,9 +94,10 @@ export function createRequestHandler(app: App) {
   const restHandler = createOpenApiNodeHttpHandler({
     router: appRouter,
     createContext: (opts) => createContext(opts as unknown as Parameters<typeof createContext>[0]),
-    maxBodySize: 1024 * 1024,
-    responseMeta: ({ paths, errors }) => {
-      const status = paths?.length === 1 && errors.length === 0 ? successStatusOf(paths[0]!) : undefined;
+    maxBodySize: MAX_BODY_BYTES,
+    responseMeta: ({ paths, errors, ctx }) => {
+      // A status the procedure chose (202: its work goes on) wins over the route's fixed one.
+      const status = paths?.length === 1 && errors.length === 0 ? (answerStatusOf(ctx?.res) ?? successStatusOf(paths[0]!)) : undefined;
       return status ? { status } : {};
     },
   });
@@ -111,6 +115,17 @@ export function createRequestHandler(app: App) {
 
     if (pathname === '/trpc' || pathname.startsWith('/trpc/')) {
       res.setHeader('Cache-Control', 'no-store');
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (queryInputTooDeep(url)) {
+        return sendTrpcRefusal(res, url, {
+          status: 400,
+          body: { error: 'Invalid input', details: `input: JSON nested more than ${MAX_JSON_DEPTH} deep`, code: 'BAD_REQUEST' },
+        });
+      }
+      const type = req.headers['content-type']?.toLowerCase();
+      if (method === 'POST' && hasBody(req) && (!type || type.startsWith('application/json'))) {
+        return void guarded(prepareJsonBody(req, 'trpc'), (refused) => sendTrpcRefusal(res, url, refused), () => trpcHandler(req, res));
+      }
       return void trpcHandler(req, res);
     }
     if (pathname === '/api/openapi.json' && readOnly) {
@@ -140,16 +155,50 @@ export function createRequestHandler(app: App) {
       res.setHeader('Cache-Control', 'no-store');
       normalizeJsonContentType(req);
       reshapeRestErrors(res);
-      restHandler(req, res, notFound(res)).catch((err: unknown) => {
-        app.log.error('rest handler failed', { error: String(err) });
-        const { status, body } = contractError(err);
-        sendError(res, status, body);
-      });
+      const rest = () =>
+        restHandler(req, res, notFound(res)).catch((err: unknown) => {
+          app.log.error('rest handler failed', { error: String(err) });
+          const { status, body } = contractError(err);
+          sendError(res, status, body);
+        });
+      if (!readOnly && req.headers['content-type'] === 'application/json' && hasBody(req)) {
+        return void guarded(prepareJsonBody(req, 'rest'), (refused) => sendRefusal(res, refused), rest);
+      }
+      void rest();
       return;
     }
     if (readOnly && dashboard) return dashboard(req, res, notFound(res));
     notFound(res)();
   };
+}
+
+/** Runs `next` once the body is read and accepted; a refusal is answered instead. */
+function guarded(prepared: Promise<BodyRefusal | undefined>, refuse: (r: BodyRefusal) => void, next: () => unknown): void {
+  prepared.then(
+    (refused) => (refused ? refuse(refused) : void next()),
+    () => refuse({ status: 400, body: { error: 'Malformed request body', details: 'the body could not be read', code: 'BAD_REQUEST' } }),
+  );
+}
+
+function sendRefusal(res: ServerResponse, refused: BodyRefusal): void {
+  // The rest of a refused body is not read: close instead of draining it.
+  if (refused.status === 413) res.setHeader('Connection', 'close');
+  sendError(res, refused.status, refused.body);
+}
+
+/** A refusal in tRPC's envelope (one per call of a batch), carrying the contract's fields as the error formatter does. */
+function sendTrpcRefusal(res: ServerResponse, url: URL, refused: BodyRefusal): void {
+  const key = refused.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
+  const error = {
+    message: refused.body.error,
+    error: refused.body.error,
+    details: refused.body.details,
+    code: TRPC_ERROR_CODES_BY_KEY[key],
+    data: { code: refused.body.code, httpStatus: refused.status },
+  };
+  const calls = url.pathname.slice('/trpc/'.length).split(',').length;
+  if (refused.status === 413) res.setHeader('Connection', 'close');
+  sendJson(res, refused.status, url.searchParams.has('batch') ? Array.from({ length: calls }, () => ({ error })) : { error });
 }
 
 function successStatusOf(path: string): number | undefined {

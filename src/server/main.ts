@@ -2,8 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { createApp, type App } from './app.js';
+import { installCrashGuards } from './crash-guard.js';
 import { ConfigError, loadConfig, type Config } from './env.js';
 import { createRequestHandler } from './http.js';
+import { describeStartError } from './start-error.js';
 import { startJobs, type Jobs } from '../jobs/worker.js';
 import { createLogger, type Logger } from './log.js';
 import { applyRetentionSetting } from './services/audit-retention.js';
@@ -40,6 +42,7 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
     }
     await app.sessions.deleteExpired();
     app.watcher.start();
+    void reportEngineAtStart(app, config, log);
     jobs = await startJobs({
       dataDir: config.dataDir,
       databaseUrl: config.jobsDatabaseUrl,
@@ -107,6 +110,36 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
   }
 }
 
+/** DOCKER_HOST as it may be logged: a password in the URL is blanked. */
+export function engineEndpoint(docker: Config['docker']): string {
+  try {
+    const url = new URL(docker.host);
+    if (url.password) url.password = '***';
+    return url.href;
+  } catch {
+    return docker.host.replace(/:[^/@]*@/, ':***@');
+  }
+}
+
+/**
+ * Said once, at start: with no engine the server still runs (the dashboard
+ * and /api/health show it as down, and it reconnects by itself), so the one
+ * thing a person needs is which endpoint was tried.
+ */
+async function reportEngineAtStart(app: App, config: Config, log: Logger): Promise<void> {
+  try {
+    await app.engine.version();
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code !== 'SERVICE_UNAVAILABLE') return;
+    log.warn('docker engine unreachable', {
+      endpoint: engineEndpoint(config.docker),
+      details: (err as { details?: string }).details,
+      note: 'Capstan keeps running; the dashboard shows the engine as down until it answers, and reconnects by itself',
+    });
+  }
+}
+
 /** Stops accepting, lets in-flight requests finish (bounded), then drops idle and streaming connections. */
 async function closeServer(server: Server, graceMs = 10_000): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -133,6 +166,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger();
+  installCrashGuards(log);
   // Handlers first: a signal during start still stops everything in order.
   let running: RunningCapstan | undefined;
   let stopping = false;
@@ -164,7 +198,7 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((err: unknown) => {
-    process.stderr.write(`capstan: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`capstan: failed to start: ${describeStartError(err)}\n`);
     process.exit(1);
   });
 }

@@ -1,24 +1,22 @@
 import { z } from 'zod';
+import { DOMAIN, imageNameProblem, isTagOrDigest } from './compose/image-ref.js';
 
-/**
- * Docker's reference grammar (distribution/reference): an optional registry
- * host (with port) and lowercase path components. No tag and no digest: those
- * travel in `tag`, so a script cannot pull something other than what it names.
- */
-const DOMAIN_PART = '[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?';
-const DOMAIN = `(?:${DOMAIN_PART}(?:\\.${DOMAIN_PART})*|\\[[0-9a-fA-F:]+\\])(?::[0-9]{1,5})?`;
-const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-export const IMAGE_NAME_RE = new RegExp(`^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
-export const TAG_RE = /^(?:[\w][\w.-]{0,127}|sha256:[a-f0-9]{64})$/;
 /** A registry host as the docker CLI names it: host[:port], optionally written as a URL. */
 export const REGISTRY_HOST_RE = new RegExp(`^(?:https?://)?${DOMAIN}/?$`);
 
+/**
+ * Docker's reference grammar, by the same check as a compose file's `image:`
+ * (compose/image-ref.ts). No tag and no digest: those travel in `tag`, so a
+ * script cannot pull something other than what it names.
+ */
 export const zImageName = z
   .string()
   .trim()
   .min(1, 'required')
-  .max(255, 'must be at most 255 characters')
-  .regex(IMAGE_NAME_RE, 'must be an image name such as "busybox" or "registry.example.com:5000/team/app", without a tag (the tag goes in "tag")')
+  .superRefine((v, ctx) => {
+    const problem = v === '' ? undefined : imageNameProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: `${problem}; e.g. "busybox" or "registry.example.com:5000/team/app"` });
+  })
   .meta({ example: 'registry.example.com/team/app' });
 
 export const zPullInput = z.object({
@@ -26,7 +24,7 @@ export const zPullInput = z.object({
   tag: z
     .string()
     .trim()
-    .regex(TAG_RE, 'must be a tag (letters, digits, "_", "." or "-", at most 128) or a digest sha256:<64 hex>')
+    .refine(isTagOrDigest, 'must be a tag (letters, digits, "_", "." or "-", at most 128) or a digest sha256:<64 hex>')
     .default('latest'),
 });
 export type PullInput = z.infer<typeof zPullInput>;
@@ -35,7 +33,7 @@ export const zPullResult = z.object({
   image: z.string(),
   tag: z.string(),
   id: z.string().nullable().meta({ description: 'The local image id (sha256:…)' }),
-  digest: z.string().nullable().meta({ description: 'The registry digest, repo@sha256:…' }),
+  digest: z.string().nullable().meta({ description: 'The manifest digest as `docker pull` prints it, sha256:<64 hex>', example: 'sha256:3f57d9401f8d42f986df300f0c69192fc41da28ccc8d797829467780db3dd741' }),
   status: z.string().meta({ example: 'Downloaded newer image' }),
   log: z.array(z.string()).meta({ description: 'The progress status lines, per layer, as the docker CLI prints them' }),
 });

@@ -10,10 +10,28 @@ export const zLogLine = z.object({
 });
 export type LogLine = z.infer<typeof zLogLine>;
 
-/** A point in time as Docker takes it: RFC 3339 / ISO 8601, or Unix seconds. */
+/** 9999-12-31T23:59:59Z: the last second Docker's RFC 3339 parser (four-digit years) and its int64 seconds both take. */
+export const MAX_INSTANT_SECONDS = 253_402_300_799;
+
+/** Unix seconds of a `since`/`until` value: digits with up to 9 decimals, or an ISO 8601 time; NaN otherwise. */
+export function instantSeconds(v: string): number {
+  if (/^\d{1,12}(\.\d{1,9})?$/.test(v)) return Number(v);
+  if (!/^\d{4}-\d\d-\d\d(?:[T ][\d:.]+)?(?:Z|[+-]\d\d:?\d\d)?$/i.test(v)) return Number.NaN;
+  return Date.parse(v) / 1000;
+}
+
+/**
+ * A point in time as Docker takes it: RFC 3339 / ISO 8601, or Unix seconds,
+ * between 1970 and 9999. Out of that range the engine's own parser fails
+ * (strconv.ParseInt), which is bad input, not an engine error.
+ */
 const zInstant = z
   .string()
-  .refine((v) => /^\d+(\.\d+)?$/.test(v) || !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 time or Unix seconds');
+  .max(64, 'must be an ISO 8601 time or Unix seconds')
+  .refine((v) => {
+    const s = instantSeconds(v);
+    return Number.isFinite(s) && s >= 0 && s <= MAX_INSTANT_SECONDS;
+  }, 'must be an ISO 8601 time or Unix seconds, between 1970 and the year 9999');
 
 /** Query of GET /api/services/{id}/logs (its own schema: trpc-to-openapi coerces query schemas in place). */
 export const zLogsQuery = z.object({

@@ -91,12 +91,14 @@ describe('POST /api/images/pull', () => {
     const { repoPath, repo, tag } = fresh();
     await uniqueImage(repo, tag);
     await pushAndForget(repo, tag);
-    const expected = `${repo}@${await registryDigest(repoPath, tag)}`;
+    // The manifest digest alone, as `docker pull` prints it (the contract's form).
+    const expected = await registryDigest(repoPath, tag);
+    expect(expected).toMatch(/^sha256:[a-f0-9]{64}$/);
 
     const first = await api('POST', '/api/images/pull', { image: repo, tag });
     expect(first.status, first.text).toBe(200);
     expect(first.json).toMatchObject({ image: repo, tag, digest: expected, status: 'Downloaded newer image', id: expect.stringMatching(/^sha256:/) });
-    expect(first.json.log).toEqual(expect.arrayContaining([expect.stringMatching(/Pull complete/), `Digest: ${expected.split('@')[1]}`]));
+    expect(first.json.log).toEqual(expect.arrayContaining([expect.stringMatching(/Pull complete/), `Digest: ${expected}`]));
 
     const second = await api('POST', '/api/images/pull', { image: repo, tag });
     expect(second.status).toBe(200);
@@ -143,7 +145,9 @@ describe('images.pull subscription', () => {
     const { repoPath, repo, tag } = fresh();
     await uniqueImage(repo, tag);
     await pushAndForget(repo, tag);
-    const expected = `${repo}@${await registryDigest(repoPath, tag)}`;
+    // The manifest digest alone, as `docker pull` prints it (the contract's form).
+    const expected = await registryDigest(repoPath, tag);
+    expect(expected).toMatch(/^sha256:[a-f0-9]{64}$/);
 
     const client = testClient(ctx.s.url, ctx.token);
     const events = await collect<any>(
@@ -274,7 +278,7 @@ describe('registry credentials', () => {
     await pushAndForget(repo, tag);
     const pulled = await api('POST', '/api/images/pull', { image: repo, tag });
     expect(pulled.status, pulled.text).toBe(200);
-    expect(pulled.json.digest).toBe(`${repo}@${await registryDigest(repoPath, tag)}`);
+    expect(pulled.json.digest).toBe(await registryDigest(repoPath, tag));
     await docker.getImage(`${repo}:${tag}`).remove();
 
     const { deployment, service } = await deployAndWait(ctx.s, ctx.token, 'POST', '/api/services', {

@@ -55,6 +55,43 @@ describe('toEngineError', () => {
   });
 });
 
+describe('toEngineError maps by status code first', () => {
+  const answered = (statusCode: number, message: string) =>
+    Object.assign(new Error(`(HTTP code ${statusCode}) unexpected - ${message} `), { statusCode, json: { message } });
+
+  it('keeps a 4xx whose text mentions a timeout as bad input, not an unavailable engine', () => {
+    const mapped = toEngineError(answered(400, 'Timeout in healthcheck cannot be less than 1ms'), 'Could not create container');
+    expect(mapped).toMatchObject({ code: 'BAD_REQUEST', message: 'Could not create container', details: 'Timeout in healthcheck cannot be less than 1ms' });
+    expect(toEngineError(answered(500, 'context deadline exceeded: timeout')).code).toBe('INTERNAL_SERVER_ERROR');
+    expect(toEngineError(answered(400, 'socket hang up')).code).toBe('BAD_REQUEST');
+  });
+
+  it('maps each status class', () => {
+    expect(toEngineError(answered(404, 'No such image')).code).toBe('NOT_FOUND');
+    expect(toEngineError(answered(409, 'volume is in use')).code).toBe('CONFLICT');
+    expect(toEngineError(answered(403, 'network has active endpoints')).code).toBe('CONFLICT');
+    expect(toEngineError(answered(422, 'unprocessable')).code).toBe('BAD_REQUEST');
+    expect(toEngineError(answered(500, 'driver failed programming external connectivity: port is already allocated'))).toMatchObject({
+      code: 'CONFLICT',
+      message: 'Port already allocated',
+    });
+    expect(toEngineError(answered(409, 'Conflict. The container name "/x" is already in use by container "y"')).message).toBe('Container name already in use');
+    expect(toEngineError(answered(503, 'This node is not a swarm manager')).code).toBe('INTERNAL_SERVER_ERROR');
+  });
+
+  it('reads a redirect (never followed) as bad input', () => {
+    const mapped = toEngineError(Object.assign(new Error('(HTTP code 301) unexpected - '), { statusCode: 301, json: null }));
+    expect(mapped.code).toBe('BAD_REQUEST');
+    expect(mapped.details).toMatch(/redirect \(HTTP 301\)/);
+  });
+
+  it('uses the text only for failures without a status', () => {
+    expect(toEngineError(new Error('socket hang up')).code).toBe('SERVICE_UNAVAILABLE');
+    expect(toEngineError(Object.assign(new Error('read ETIMEDOUT'), { code: 'ETIMEDOUT' })).code).toBe('SERVICE_UNAVAILABLE');
+    expect(toEngineError(new Error('something else')).code).toBe('INTERNAL_SERVER_ERROR');
+  });
+});
+
 describe('redact', () => {
   it('drops secret values at any depth and keeps environment keys only', () => {
     expect(

@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import http, { type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import https from 'node:https';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -47,6 +50,32 @@ export function dockerOptionsFromConfig(docker: Config['docker']): DockerOptions
   }
 }
 
+type RequestFn = (options: RequestOptions, callback?: (res: IncomingMessage) => void) => ClientRequest;
+type ModemHttp = Record<'http' | 'https', { request: RequestFn }>;
+let redirectsOff = false;
+
+/**
+ * docker-modem sends every request through its own copy of an old
+ * follow-redirects (lib/http.js), which follows a 3xx to wherever Location
+ * points, another host included, and leaves that second request without an
+ * 'error' listener. The engine answers a path it cannot read (an image name
+ * with "../") with a 301. Its request functions become Node's own, once per
+ * process: the modem then sees the 3xx as an unexpected status and fails the
+ * call with it (statusCode 3xx), and nothing connects anywhere else.
+ */
+export function neverFollowRedirects(): void {
+  if (redirectsOff) return;
+  const modemHttp = createRequire(import.meta.url)('docker-modem/lib/http.js') as Partial<ModemHttp>;
+  if (typeof modemHttp.http?.request !== 'function' || typeof modemHttp.https?.request !== 'function') {
+    // A docker-modem whose layout changed would follow redirects again: refuse to start rather than do so silently.
+    throw new Error('docker-modem: lib/http.js no longer has the expected shape; cannot turn off its redirect following');
+  }
+  modemHttp.http.request = (options, callback) => http.request(options, callback);
+  modemHttp.https.request = (options, callback) => https.request(options, callback);
+  redirectsOff = true;
+}
+
 export function createDockerClient(docker: Config['docker']): Docker {
+  neverFollowRedirects();
   return new Docker(dockerOptionsFromConfig(docker));
 }

@@ -31,7 +31,18 @@ function engineMessage(err: EngineErrorLike): string {
   return err.reason ?? err.message ?? 'unknown engine error';
 }
 
+const statusOf = (err: unknown): number | undefined => {
+  const status = (err as EngineErrorLike | undefined)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+};
+
+/**
+ * A transport failure: no answer at all (refused, reset, timed out). An
+ * answer with a status is never this, whatever its text says: the engine's
+ * 400 "Timeout in healthcheck cannot be less than 1ms" is bad input.
+ */
 export function isEngineUnreachable(err: unknown): boolean {
+  if (statusOf(err) !== undefined) return false;
   const e = err as EngineErrorLike;
   return (
     (typeof e?.code === 'string' && UNREACHABLE_CODES.has(e.code)) ||
@@ -41,14 +52,36 @@ export function isEngineUnreachable(err: unknown): boolean {
   );
 }
 
+/** The engine's answer by its status code; the text only refines a conflict. */
+function fromStatus(status: number, details: string, action: string, cause: unknown): CapstanError {
+  if (/port is already allocated|address already in use/i.test(details)) {
+    return new CapstanError('CONFLICT', 'Port already allocated', { details, cause });
+  }
+  if (status === 409 && /name .* is already in use/i.test(details)) {
+    return new CapstanError('CONFLICT', 'Container name already in use', { details, cause });
+  }
+  if (status >= 300 && status < 400) {
+    // Never followed (client.ts): the engine could not read the path it was given as it was.
+    return new CapstanError('BAD_REQUEST', action, { details: `the engine answered with a redirect (HTTP ${status}), which is not followed`, cause });
+  }
+  if (status === 404) return new CapstanError('NOT_FOUND', action, { details, cause });
+  // 403 is the engine refusing in this state (a network with active endpoints, a predefined network).
+  if (status === 409 || status === 403) return new CapstanError('CONFLICT', action, { details, cause });
+  if (status >= 400 && status < 500) return new CapstanError('BAD_REQUEST', action, { details, cause });
+  return new CapstanError('INTERNAL_SERVER_ERROR', action, { details, cause });
+}
+
 /**
- * Turns anything dockerode throws into a CapstanError: an unreachable engine
- * is 503, the engine's own 4xx answers keep their meaning, the engine's text
- * goes into details.
+ * Turns anything dockerode throws into a CapstanError. An answer with a
+ * status code is mapped by that code first (4xx keep their meaning, 5xx are
+ * internal); only a failure without a status (no answer) can be 503, and the
+ * engine's text goes into details.
  */
 export function toEngineError(err: unknown, action = 'Docker request failed'): CapstanError {
   if (err instanceof CapstanError) return err;
   const e = err as EngineErrorLike;
+  const status = statusOf(err);
+  if (status !== undefined) return fromStatus(status, engineMessage(e), action, err);
   if (isEngineUnreachable(err)) {
     const details =
       e?.name === 'AbortError' || e?.name === 'TimeoutError'
@@ -60,19 +93,7 @@ export function toEngineError(err: unknown, action = 'Docker request failed'): C
   if (/port is already allocated|address already in use/i.test(details)) {
     return new CapstanError('CONFLICT', 'Port already allocated', { details, cause: err });
   }
-  if (e?.statusCode === 409 && /name .* is already in use/i.test(details)) {
-    return new CapstanError('CONFLICT', 'Container name already in use', { details, cause: err });
-  }
-  switch (e?.statusCode) {
-    case 400:
-      return new CapstanError('BAD_REQUEST', action, { details, cause: err });
-    case 404:
-      return new CapstanError('NOT_FOUND', action, { details, cause: err });
-    case 409:
-      return new CapstanError('CONFLICT', action, { details, cause: err });
-    default:
-      return new CapstanError('INTERNAL_SERVER_ERROR', action, { details, cause: err });
-  }
+  return new CapstanError('INTERNAL_SERVER_ERROR', action, { details, cause: err });
 }
 
 /** Runs a short engine request with a deadline, mapping failures to CapstanErrors. */

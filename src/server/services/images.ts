@@ -112,10 +112,10 @@ export class ImageService {
     const info = await inspectImage(this.docker, ref);
     const fromStream = events.map((e) => DIGEST_LINE.exec(e.status ?? '')?.[1]).find(Boolean);
     const sha = input.tag.startsWith('sha256:') ? input.tag : fromStream;
+    // The contract's digest is the manifest digest alone, as `docker pull` prints it: sha256:<hex>, no repository.
     const repoDigests = info.RepoDigests ?? [];
-    const digest = sha
-      ? (repoDigests.find((d) => d === `${input.image}@${sha}`) ?? `${input.image}@${sha}`)
-      : (repoDigests.find((d) => d.startsWith(`${input.image}@`)) ?? repoDigests[0] ?? null);
+    const known = repoDigests.find((d) => d.startsWith(`${input.image}@`)) ?? repoDigests[0];
+    const digest = sha ?? (known ? known.slice(known.indexOf('@') + 1) : null);
     return { image: input.image, tag: input.tag, id: info.Id, digest, status: finalStatus(events) };
   }
 

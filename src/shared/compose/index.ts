@@ -11,6 +11,7 @@ import type { ComposeIssue, LoadComposeInput, LoadComposeResult } from './model.
 import { normalizeProjectName } from './names.js';
 import { normalizeCompose } from './normalize.js';
 import { loadYaml, type DocPath } from './yaml-load.js';
+import { findBadText } from '../safe-text.js';
 
 export type { LoadComposeInput, LoadComposeResult } from './model.js';
 export { normalizeProjectName, PROJECT_NAME_RE } from './names.js';
@@ -56,6 +57,9 @@ export function loadCompose(input: LoadComposeInput): LoadComposeResult {
   located.push(...withLines(interpolated.located));
   if (interpolated.issues.length > 0) return fail(interpolated.issues);
   const doc = interpolated.value as Record<string, unknown>;
+  // NUL and lone surrogates, in any key or value (written, or brought by .env): neither the engine nor PostgreSQL takes them.
+  const badText = findBadText(doc);
+  if (badText) return fail([badText]);
 
   const issues: { path: DocPath; message: string }[] = [];
   if ('version' in doc) {

@@ -21,6 +21,7 @@ import {
   zStringMap,
   zStringOrList,
 } from './schema-kit.js';
+import { imageReferenceProblem } from './image-ref.js';
 import { zBlkio, zDeploy, zDevices, zGpus } from './schema-resources.js';
 import { zBool, zBytes, zDuration, zInt, zMemory, zNumber } from './schema-scalars.js';
 import {
@@ -44,6 +45,12 @@ const zStringOrNumber = custom<string>((v, ctx) => {
   if (typeof v === 'number' && Number.isInteger(v)) return String(v);
   return void issue(ctx, 'must be a string');
 }, ['string', 'integer']);
+
+/** By the engine's reference grammar: a name it cannot read must not reach it (see image-ref.ts). */
+function checkImage(v: string, ctx: z.core.$RefinementCtx<string>): void {
+  const problem = imageReferenceProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+}
 
 /** A spec key Capstan cannot apply: refused by name rather than dropped. */
 const refused = (message: string) => custom((_v, ctx) => void issue(ctx, message)).optional();
@@ -121,7 +128,7 @@ const zTmpfs = zStringOrList().transform((list, ctx) => {
 export function serviceSchema(warn: (message: string) => void) {
   return strictMap(
     {
-      image: zNonEmpty().regex(/^\S*$/, 'must not contain whitespace').optional(),
+      image: zNonEmpty().superRefine(checkImage).optional(),
       build: refused(BUILD_REFUSED),
       extends: z.unknown().optional(), // resolved by the loader before this step
       attach: zBool.optional(), // only concerns `docker compose up` printing logs
