@@ -79,6 +79,22 @@ export const auditSettings = sqliteTable(
   (t) => [check('audit_settings_one_row', sql`${t.id} = 1`), check('audit_settings_retention_min', sql`${t.retentionDays} >= 1`)],
 );
 
+/**
+ * Where the last verification of the chain ended (one row): the next verify
+ * starts there. Not a proof: whoever can rewrite the file can rewrite this
+ * row too, which a full verify (`?full=1`, `--full`) does not rely on.
+ */
+export const auditVerifiedHead = sqliteTable(
+  'audit_verified_head',
+  {
+    id: integer('id').primaryKey(),
+    lastId: integer('last_id').notNull(),
+    lastHash: text('last_hash').notNull(),
+    at: integer('at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [check('audit_verified_head_one_row', sql`${t.id} = 1`)],
+);
+
 export interface LastError {
   error: string;
   details?: string;
@@ -113,7 +129,7 @@ export const services = sqliteTable('service', {
   /** Adopted from an existing compose project: its containers are found by project label, not by Capstan's id. */
   adopted: integer('adopted', { mode: 'boolean' }).notNull().default(false),
   lastError: text('last_error', { mode: 'json' }).$type<LastError>(),
-  /** Set when a delete is queued: no new deploy may start, and the row goes when the delete job ends. */
+  /** Set when a delete is queued: no new operation may be queued; the row goes when the delete succeeds, the mark when it fails. */
   deleting: integer('deleting', { mode: 'boolean' }).notNull().default(false),
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
   updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
@@ -126,8 +142,8 @@ export interface DeploymentStep {
 }
 
 /**
- * One run of a long operation on a service (deploy, update, env change,
- * redeploy, delete), as a job applies it. Kept after the service is gone.
+ * One operation on a service (create, update, env change, redeploy, start,
+ * stop, restart, scheduled run, delete), as the runner applies it. Kept after the service is gone.
  */
 export const deployments = sqliteTable(
   'deployment',
@@ -135,7 +151,7 @@ export const deployments = sqliteTable(
     id: text('id').primaryKey(),
     serviceId: text('service_id').notNull(),
     serviceName: text('service_name').notNull(),
-    kind: text('kind', { enum: ['create', 'update', 'env', 'redeploy', 'delete', 'scheduled'] }).notNull(),
+    kind: text('kind', { enum: ['create', 'update', 'env', 'redeploy', 'start', 'stop', 'restart', 'scheduled', 'delete'] }).notNull(),
     status: text('status', { enum: ['queued', 'running', 'succeeded', 'failed'] }).notNull(),
     actor: text('actor').notNull(),
     params: text('params', { mode: 'json' }).$type<Record<string, unknown>>(),

@@ -5,6 +5,7 @@ import { createApp, type App } from './app.js';
 import { ConfigError, loadConfig } from './env.js';
 import { CapstanError } from './errors.js';
 import { createLogger } from './log.js';
+import { audited } from './services/audit.js';
 import { verifyAudit } from './services/audit-verify.js';
 import type { UserSummary } from './services/users.js';
 
@@ -18,7 +19,9 @@ const USAGE = `usage: npm run capstan -- <command>
   user passwd NAME      set a new password (ends that user's sessions)
   user list             list users
   user remove NAME      remove a user and end their sessions
-  audit verify [--json] recompute the audit log's hash chain; exit status 1 if it is broken`;
+  audit verify [--full] [--json]
+                        check the audit log's hash chain from the last verified head
+                        (--full: every entry); exit status 1 if it is broken`;
 
 function osUser(): string | null {
   try {
@@ -28,8 +31,8 @@ function osUser(): string | null {
   }
 }
 
-async function verifyCommand(app: App, json: boolean): Promise<number> {
-  const result = await verifyAudit(app.audit);
+async function verifyCommand(app: App, json: boolean, full: boolean): Promise<number> {
+  const result = await verifyAudit(app.audit, { full });
   if (json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else if (result.first_broken) {
@@ -40,8 +43,9 @@ async function verifyCommand(app: App, json: boolean): Promise<number> {
     const from = result.checkpoint
       ? ` from the checkpoint after entry ${result.checkpoint.last_id} (${result.checkpoint.pruned_count} pruned)`
       : '';
+    const after = result.from ? ` after the last verified entry ${result.from.id} (--full checks every entry)` : '';
     const head = result.head ? `; newest entry ${result.head.id}, hash ${result.head.hash}` : '';
-    process.stdout.write(`audit log intact: ${result.checked} entries checked${from}${head}\n`);
+    process.stdout.write(`audit log intact: ${result.checked} entries checked${after || from}${head}\n`);
   }
   return result.ok ? 0 : 1;
 }
@@ -83,35 +87,31 @@ async function readPassword(prompt: string): Promise<string> {
 
 export async function runCli(args: string[]): Promise<number> {
   const [group, command, name] = args;
-  const auditVerify = group === 'audit' && command === 'verify' && (name === undefined || (name === '--json' && args.length === 3));
+  const verifyFlags = args.slice(2);
+  const auditVerify =
+    group === 'audit' && command === 'verify' && verifyFlags.every((f) => f === '--json' || f === '--full') && new Set(verifyFlags).size === verifyFlags.length;
   if (!auditVerify && (group !== 'user' || !command || (command !== 'list' && !name))) {
     process.stderr.write(`${USAGE}\n`);
     return 64;
   }
   const app = await createApp(loadConfig(), createLogger('warn'));
-  /** Runs one user operation and audits it, success or failure (never the password). */
-  const audited = async (action: string, operation: () => Promise<UserSummary>): Promise<UserSummary> => {
-    const details = { username: name, os_user: osUser() };
-    try {
+  /** Runs one user operation through the audit wrapper, success or failure (never the password). */
+  const userOperation = (action: string, operation: () => Promise<UserSummary>): Promise<UserSummary> =>
+    audited(app.audit, action, { actor: 'cli', details: { username: name, os_user: osUser() } }, async (note) => {
       const user = await operation();
-      await app.audit.record({ actor: 'cli', action, target: `user:${user.id}`, outcome: 'success', details });
+      note.target = `user:${user.id}`;
       return user;
-    } catch (err) {
-      const failure = err instanceof CapstanError ? { error: err.message, code: err.code } : { error: 'Internal error', code: 'INTERNAL_SERVER_ERROR' };
-      await app.audit.record({ actor: 'cli', action, target: null, outcome: 'failure', details: { ...details, ...failure } });
-      throw err;
-    }
-  };
+    });
   try {
-    if (auditVerify) return await verifyCommand(app, name === '--json');
+    if (auditVerify) return await verifyCommand(app, verifyFlags.includes('--json'), verifyFlags.includes('--full'));
     switch (command) {
       case 'add': {
-        const user = await audited('user.create', async () => app.users.add(name!, await readPassword(`Password for ${name}: `)));
+        const user = await userOperation('user.create', async () => app.users.add(name!, await readPassword(`Password for ${name}: `)));
         process.stdout.write(`created user ${user.username}\n`);
         return 0;
       }
       case 'passwd': {
-        await audited('user.passwd', async () => app.users.setPassword(name!, await readPassword(`New password for ${name}: `)));
+        await userOperation('user.passwd', async () => app.users.setPassword(name!, await readPassword(`New password for ${name}: `)));
         process.stdout.write(`password changed for ${name}; their sessions have ended\n`);
         return 0;
       }
@@ -122,7 +122,7 @@ export async function runCli(args: string[]): Promise<number> {
         return 0;
       }
       case 'remove': {
-        await audited('user.remove', () => app.users.remove(name!));
+        await userOperation('user.remove', () => app.users.remove(name!));
         process.stdout.write(`removed user ${name}; their sessions have ended\n`);
         return 0;
       }

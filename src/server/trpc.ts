@@ -6,6 +6,7 @@ import type { App } from './app.js';
 import type { ValidSession } from './auth/sessions.js';
 import { CapstanError } from './errors.js';
 import { contractError } from './http-errors.js';
+import { audited, type AuditNote } from './services/audit.js';
 
 export interface Context {
   app: App;
@@ -29,10 +30,7 @@ export type Meta = OpenApiMeta & {
 };
 
 /** What a handler adds to its audit entry: the target when the input has no id, and details. */
-export interface AuditNote {
-  target?: string;
-  details?: Record<string, unknown>;
-}
+export type { AuditNote };
 
 const t = initTRPC
   .meta<Meta>()
@@ -102,28 +100,38 @@ export const authedProcedure = publicProcedure.use(({ ctx, type, next }) => {
 
 /**
  * The audit choke point: every procedure whose meta names an audit action is
- * recorded here, success or failure, with the actor from the session. Handlers
- * only add details (through ctx.audit); they never write entries themselves.
+ * recorded here through audited(), success or failure, with the actor from
+ * the session. Handlers only add details (through ctx.audit); they never
+ * write entries themselves.
  */
 export const auditedProcedure = authedProcedure.use(async ({ ctx, meta, getRawInput, next }) => {
   const action = meta?.audit;
   if (!action) return next({ ctx: { audit: {} as AuditNote } });
-  const note: AuditNote = {};
-  const result = await next({ ctx: { audit: note } });
-  // Runs before input parsing, so the id comes from the raw input (REST puts path params there too).
-  const inputId = ((await getRawInput().catch(() => undefined)) as { id?: unknown } | undefined)?.id;
-  const outputId = result.ok ? (result.data as { id?: unknown } | undefined)?.id : undefined;
-  const id = typeof inputId === 'string' ? inputId : typeof outputId === 'string' ? outputId : undefined;
   const [kind] = action.split('.');
-  const failure = result.ok ? undefined : contractError(result.error).body;
-  await ctx.app.audit.record({
+  // The middleware runs before input parsing, so the id comes from the raw input (REST puts path params there too).
+  const inputId = ((await getRawInput().catch(() => undefined)) as { id?: unknown } | undefined)?.id;
+  const scope = {
     actor: ctx.session.user.username,
-    action,
-    target: note.target ?? (id ? `${kind}:${id}` : null),
-    outcome: result.ok ? 'success' : 'failure',
-    details: { ...note.details, ...(failure ? { error: failure.error, code: failure.code } : {}) },
-  });
-  return result;
+    target: typeof inputId === 'string' ? `${kind}:${inputId}` : null,
+    describeError: (err: unknown) => {
+      const body = contractError(err).body;
+      return { error: body.error, code: body.code };
+    },
+  };
+  let result: Awaited<ReturnType<typeof next>> | undefined;
+  try {
+    await audited(ctx.app.audit, action, scope, async (note) => {
+      result = await next({ ctx: { audit: note } });
+      // tRPC hands failures back as a result, not a throw: raise it so audited() records a failure.
+      if (!result.ok) throw result.error;
+      const outputId = (result.data as { id?: unknown } | undefined)?.id;
+      if (!scope.target && typeof outputId === 'string') note.target ??= `${kind}:${outputId}`;
+    });
+  } catch (err) {
+    // The handler's own failure goes back as tRPC produced it; anything else (a failed audit write) is thrown.
+    if (!result || result.ok || err !== result.error) throw err;
+  }
+  return result!;
 });
 
 export const createCallerFactory = t.createCallerFactory;

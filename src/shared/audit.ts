@@ -78,7 +78,12 @@ export type AuditPage = z.infer<typeof zAuditPage>;
 
 export const zAuditVerifyResult = z.object({
   ok: z.boolean(),
-  checked: z.number().int().meta({ description: 'Entries whose hash and link were checked' }),
+  full: z.boolean().meta({ description: 'A full pass from the first entry; false: from the last verified head on' }),
+  from: z
+    .object({ id: z.number().int(), hash: z.string() })
+    .nullable()
+    .meta({ description: 'The last verified head this pass started after; null for a full pass' }),
+  checked: z.number().int().meta({ description: 'Entries whose hash and link were checked by this pass' }),
   first_broken: z
     .object({ id: z.number().int(), reason: z.string() })
     .nullable()
@@ -98,3 +103,10 @@ export const zAuditVerifyResult = z.object({
     .meta({ description: 'The newest entry and its hash: note it elsewhere to detect a rewrite of the whole chain' }),
 });
 export type AuditVerifyResult = z.infer<typeof zAuditVerifyResult>;
+
+/** Query of GET /api/audit/verify. */
+export const zAuditVerifyQuery = z
+  .object({
+    full: z.enum(['0', '1', 'true', 'false']).optional().meta({ description: '1: verify every entry, not only those after the last verified head' }),
+  })
+  .optional();

@@ -252,10 +252,10 @@ describe('concurrent writers', () => {
 
 describe('verify', () => {
   it('answers ok over REST and from the CLI while the server runs', async () => {
-    const res = await api('GET', '/api/audit/verify');
+    const res = await api('GET', '/api/audit/verify?full=1');
     expect(res.status).toBe(200);
     const rows = await allRows();
-    expect(res.json).toEqual({ ok: true, checked: rows.length, first_broken: null, checkpoint: null, head: { id: Number(rows.at(-1)!.id), hash: String(rows.at(-1)!.hash) } });
+    expect(res.json).toEqual({ ok: true, full: true, from: null, checked: rows.length, first_broken: null, checkpoint: null, head: { id: Number(rows.at(-1)!.id), hash: String(rows.at(-1)!.hash) } });
     const text = await cli(['audit', 'verify'], { CAPSTAN_DATA_DIR: ctx.s.dataDir });
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^audit log intact: \d+ entries checked/);
@@ -274,12 +274,13 @@ describe('verify', () => {
       const rows = (await c.execute("SELECT * FROM audit_log WHERE action = 'test.tamper' ORDER BY id")).rows;
       type Column = 'id' | 'at' | 'actor' | 'action' | 'target' | 'outcome' | 'details' | 'prev_hash' | 'hash';
       const victim = rows[2]! as unknown as Record<Column, string | number | null>;
-      const verify = async () => (await s.request('GET', '/api/audit/verify', { token })).json;
+      // Full passes: an incremental one starts after the last verified head and would not reread the edited entries.
+      const verify = async () => (await s.request('GET', '/api/audit/verify?full=1', { token })).json;
 
       await c.execute({ sql: "UPDATE audit_log SET outcome = 'failure' WHERE id = ?", args: [victim.id] });
       expect((await verify()).first_broken).toEqual({ id: Number(victim.id), reason: expect.stringMatching(/content does not match/) });
       expect(await verify()).toMatchObject({ ok: false });
-      const broken = await cli(['audit', 'verify'], { CAPSTAN_DATA_DIR: s.dataDir });
+      const broken = await cli(['audit', 'verify', '--full'], { CAPSTAN_DATA_DIR: s.dataDir });
       expect(broken.code).toBe(1);
       expect(broken.stdout).toContain(`audit log BROKEN at entry ${Number(victim.id)}`);
       await c.execute({ sql: "UPDATE audit_log SET outcome = 'success' WHERE id = ?", args: [victim.id] });

@@ -9,6 +9,15 @@ export interface ThrottleLimits {
   windowMs: number;
 }
 
+/** What the throttle says about one attempt. */
+export interface ThrottleVerdict {
+  /** Seconds until an attempt is allowed; 0: allowed now. */
+  wait: number;
+  /** The throttle key that blocks (or would block): one per address, or per username from an address. */
+  key: string;
+  scope: 'user' | 'address';
+}
+
 export const defaultLimits: ThrottleLimits = { perUser: 5, perAddress: 50, windowMs: 15 * 60_000 };
 
 export class LoginThrottle {
@@ -21,12 +30,19 @@ export class LoginThrottle {
 
   /** Seconds until the next attempt is allowed, or 0 when it is allowed now. */
   retryAfter(address: string, username: string): number {
+    return this.check(address, username).wait;
+  }
+
+  /**
+   * The wait and the key that imposes it: the whole address when its budget
+   * is spent (whatever username is typed), else that username from it.
+   */
+  check(address: string, username: string): ThrottleVerdict {
     const t = this.now();
-    const waits = [
-      this.waitFor(userKey(address, username), this.limits.perUser, t),
-      this.waitFor(addressKey(address), this.limits.perAddress, t),
-    ];
-    return Math.max(...waits);
+    const byAddress = this.waitFor(addressKey(address), this.limits.perAddress, t);
+    if (byAddress > 0) return { wait: byAddress, key: addressKey(address), scope: 'address' };
+    const byUser = this.waitFor(userKey(address, username), this.limits.perUser, t);
+    return { wait: byUser, key: userKey(address, username), scope: 'user' };
   }
 
   recordFailure(address: string, username: string): void {

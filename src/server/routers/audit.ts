@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { zAuditPage, zAuditQuery, zAuditVerifyResult } from '../../shared/audit.js';
+import { zAuditPage, zAuditQuery, zAuditVerifyQuery, zAuditVerifyResult } from '../../shared/audit.js';
 import { listAudit } from '../services/audit-query.js';
 import { verifyAudit } from '../services/audit-verify.js';
 import { authedProcedure, router } from '../trpc.js';
@@ -15,11 +14,16 @@ export const auditRouter = router({
   // Declared before /api/audit so that nothing after it can take "verify" for a parameter.
   verify: authedProcedure
     .meta({
-      openapi: { method: 'GET', path: '/api/audit/verify', tags, summary: 'Recompute the hash chain and name the first entry that does not hold' },
+      openapi: {
+        method: 'GET',
+        path: '/api/audit/verify',
+        tags,
+        summary: 'Recompute the hash chain from the last verified head (every entry with full=1) and name the first entry that does not hold',
+      },
     })
-    .input(z.void())
+    .input(zAuditVerifyQuery)
     .output(zAuditVerifyResult)
-    .query(({ ctx }) => verifyAudit(ctx.app.audit)),
+    .query(({ ctx, input }) => verifyAudit(ctx.app.audit, { full: input?.full === '1' || input?.full === 'true' })),
 
   list: authedProcedure
     .meta({

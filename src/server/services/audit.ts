@@ -196,3 +196,53 @@ export class AuditLog {
     this.log.info('audit entries sealed into the hash chain', { count: updates.length });
   }
 }
+
+/**
+ * What the code inside audited() may set while it runs: the target when only
+ * the operation learns it, and details (these replace earlier ones of the same key).
+ */
+export interface AuditNote {
+  target?: string | null;
+  details?: Record<string, unknown>;
+}
+
+export interface AuditScope {
+  actor: string;
+  target?: string | null;
+  /** Details known before the operation runs; the note's details are merged over them. */
+  details?: Record<string, unknown>;
+  /** How a failure reads in the entry. Default: a CapstanError's message and code, anything else as an internal error. */
+  describeError?: (err: unknown) => { error: string; code: string };
+}
+
+/** A failure as an entry shows it: the user-facing message and code, never a stack or a secret-bearing cause. */
+export function describeFailure(err: unknown): { error: string; code: string } {
+  return err instanceof CapstanError ? { error: err.message, code: err.code } : { error: 'Internal error', code: 'INTERNAL_SERVER_ERROR' };
+}
+
+/**
+ * The one way an operation is audited: runs fn, then records one entry for
+ * action, success or failure, with the target and details the caller set
+ * (before, or on the note while fn runs) and, on failure, the error's message
+ * and code. Values under secret-looking keys are redacted by the writer.
+ * The operation's own error wins over a failed audit write (which is logged).
+ */
+export async function audited<T>(audit: AuditLog, action: string, scope: AuditScope, fn: (note: AuditNote) => Promise<T>): Promise<T> {
+  const note: AuditNote = {};
+  const entry = (outcome: AuditOutcome, extra?: Record<string, unknown>): AuditEntryInput => ({
+    actor: scope.actor,
+    action,
+    target: note.target ?? scope.target ?? null,
+    outcome,
+    details: { ...scope.details, ...note.details, ...extra },
+  });
+  let value: T;
+  try {
+    value = await fn(note);
+  } catch (err) {
+    await audit.record(entry('failure', (scope.describeError ?? describeFailure)(err))).catch(() => undefined);
+    throw err;
+  }
+  await audit.record(entry('success'));
+  return value;
+}
