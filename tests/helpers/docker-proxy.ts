@@ -10,22 +10,28 @@ import path from 'node:path';
 export interface DockerProxy {
   dockerHost: string;
   requests(): number;
+  /** The request lines' paths (with their query), in order: what Capstan asked the engine. */
+  urls(): string[];
   openConnections(): number;
   close(): Promise<void>;
 }
 
-const REQUEST_LINE = /(?:GET|POST|PUT|DELETE|HEAD) \/[^ \r\n]* HTTP\/1\.[01]\r\n/g;
+const REQUEST_LINE = /(?:GET|POST|PUT|DELETE|HEAD) (\/[^ \r\n]*) HTTP\/1\.[01]\r\n/g;
 
 export async function startDockerProxy(targetDockerHost: string): Promise<DockerProxy> {
   const target = new URL(targetDockerHost).pathname;
   const socketPath = path.join(os.tmpdir(), `capstan-proxy-${process.pid}-${Math.random().toString(36).slice(2, 8)}.sock`);
   let requests = 0;
+  const urls: string[] = [];
   const open = new Set<Socket>();
   const server: Server = createServer((client) => {
     const upstream = createConnection(target);
     open.add(client);
     client.on('data', (chunk: Buffer) => {
-      requests += chunk.toString('latin1').match(REQUEST_LINE)?.length ?? 0;
+      for (const m of chunk.toString('latin1').matchAll(REQUEST_LINE)) {
+        requests++;
+        if (urls.length < 100_000) urls.push(m[1]!);
+      }
     });
     client.pipe(upstream).pipe(client);
     const done = () => {
@@ -42,6 +48,7 @@ export async function startDockerProxy(targetDockerHost: string): Promise<Docker
   return {
     dockerHost: `unix://${socketPath}`,
     requests: () => requests,
+    urls: () => [...urls],
     openConnections: () => open.size,
     close: () =>
       new Promise<void>((r) => {

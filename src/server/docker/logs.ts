@@ -27,10 +27,12 @@ export function splitTimestamp(line: string): { timestamp: string; message: stri
   return { timestamp: `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}Z`, message: line.slice(space + 1) };
 }
 
-/** RFC 3339 (with nanoseconds) to the Unix-seconds form Docker's `since` takes without losing precision. */
-export function toDockerSince(timestamp: string): string {
-  const m = /^(.*?)(?:\.(\d{1,9}))?Z$/.exec(timestamp);
-  const seconds = Math.floor(Date.parse(`${m?.[1] ?? timestamp}Z`) / 1000);
+/** RFC 3339 (with nanoseconds) to the Unix-seconds form Docker's `since` takes without losing precision; undefined if it is no time. */
+export function toDockerSince(timestamp: string): string | undefined {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(timestamp);
+  const seconds = m ? Math.floor(Date.parse(`${m[1]}Z`) / 1000) : Number.NaN;
+  // A NaN here would reach the engine as `since=NaN`.
+  if (!Number.isFinite(seconds) || seconds < 0) return undefined;
   return `${seconds}.${(m?.[2] ?? '').padEnd(9, '0')}`;
 }
 
@@ -40,14 +42,14 @@ function lineStreams(raw: NodeJS.ReadableStream, source: LogSource, docker: Dock
   const stderr = new PassThrough();
   if (source.tty) raw.pipe(stdout);
   else docker.modem.demuxStream(raw, stdout, stderr);
-  raw.on('end', () => {
+  const end = () => {
     stdout.end();
     stderr.end();
-  });
-  raw.on('close', () => {
-    stdout.end();
-    stderr.end();
-  });
+  };
+  raw.on('end', end);
+  raw.on('close', end);
+  // An aborted or cut connection ends the lines; it must never be an unhandled 'error'.
+  raw.on('error', end);
   const read = (stream: PassThrough, name: LogLine['stream']) =>
     new Promise<void>((resolve) => {
       const rl = createInterface({ input: stream, crlfDelay: Infinity });
@@ -94,25 +96,32 @@ export interface LogFollower {
   close(): void;
 }
 
-/** Follows one container's log from `since` (or its last `tail` lines); close() ends the engine connection. */
-export async function followLogs(docker: Docker, source: LogSource, window: LogWindow, onLine: (l: LogLine) => void): Promise<LogFollower> {
-  const abort = new AbortController();
-  let raw: NodeJS.ReadableStream;
+/**
+ * Follows one container's log from `since` (or its last `tail` lines).
+ * `signal` aborts the engine request itself, also while it is being made;
+ * close() ends the engine connection.
+ */
+export async function followLogs(
+  docker: Docker,
+  source: LogSource,
+  window: LogWindow,
+  onLine: (l: LogLine) => void,
+  signal: AbortSignal,
+): Promise<LogFollower> {
+  let raw: NodeJS.ReadableStream & { destroy?: () => void };
   try {
-    const options = logOptions(window, true, abort.signal) as Docker.ContainerLogsOptions & { follow: true };
-    raw = (await docker.getContainer(source.id).logs(options)) as NodeJS.ReadableStream;
+    const options = logOptions(window, true, signal) as Docker.ContainerLogsOptions & { follow: true };
+    raw = (await docker.getContainer(source.id).logs(options)) as typeof raw;
   } catch (err) {
     throw toEngineError(err, `Could not follow the logs of ${source.name}`);
   }
   const ended = lineStreams(raw, source, docker, onLine);
-  const destroy = () => (raw as unknown as { destroy?: () => void }).destroy?.();
-  return {
-    ended,
-    pause: () => raw.pause(),
-    resume: () => raw.resume(),
-    close: () => {
-      abort.abort();
-      destroy();
-    },
+  const close = () => {
+    signal.removeEventListener('abort', close);
+    raw.destroy?.();
   };
+  // The signal may have fired while the answer was on its way: then nobody else would close it.
+  if (signal.aborted) close();
+  else signal.addEventListener('abort', close);
+  return { ended, pause: () => raw.pause(), resume: () => raw.resume(), close };
 }

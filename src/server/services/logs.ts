@@ -5,6 +5,7 @@ import { inspectContainer } from '../docker/containers.js';
 import type { EngineWatcher } from '../docker/events.js';
 import { followLogs, readLogs, toDockerSince, type LogFollower, type LogSource } from '../docker/logs.js';
 import { CapstanError } from '../errors.js';
+import { encodePositions, parsePositions, streamKey, type Positions } from './log-position.js';
 import type { ServiceRow, ServiceStore } from './service-store.js';
 import { containersOf } from './service-view.js';
 
@@ -64,26 +65,55 @@ export interface FollowOptions {
   id: string;
   container?: string | undefined;
   tail: number;
-  /** The timestamp of the last line the client has: resume right after it. */
+  /** The event id of the last item the client has (see log-position.ts): resume right after it. */
   after?: string | undefined;
+}
+
+/** A line and the event id that resumes right after it. */
+export interface FollowItem {
+  id: string;
+  line: LogLine;
+}
+
+/** Resolves when `signal` aborts (at once if it has), leaving no listener behind either way. */
+function whenAborted(signal: AbortSignal, also?: Promise<unknown>, ms?: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    let timer: NodeJS.Timeout | undefined;
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      if (timer) clearTimeout(timer);
+      resolve();
+    };
+    signal.addEventListener('abort', done);
+    also?.then(done, done);
+    if (ms !== undefined) timer = setTimeout(done, ms);
+  });
 }
 
 /**
  * Follows the logs of a service's containers until `signal` aborts. A
  * container that stops or is recreated is followed again when it runs; a
  * slow reader pauses the engine's streams instead of growing a buffer.
+ * Every await is followed by a look at the signal: a client may leave at
+ * any point of the setup, and nothing may stay open after it.
  */
-export async function* followServiceLogs(deps: LogDeps, opts: FollowOptions, outer: AbortSignal): AsyncGenerator<LogLine> {
+export async function* followServiceLogs(deps: LogDeps, opts: FollowOptions, outer: AbortSignal): AsyncGenerator<FollowItem> {
   // Our own signal: the generator may be ended by return() without the caller's signal firing.
   const stop = new AbortController();
   const signal = stop.signal;
   const onOuterAbort = () => stop.abort();
-  outer.addEventListener('abort', onOuterAbort);
-  const row = await deps.store.get(opts.id);
-  const targets = pick(row, await deps.watcher.containers(), opts.container);
-  const queue: LogLine[] = [];
+  if (outer.aborted) stop.abort();
+  else outer.addEventListener('abort', onOuterAbort);
+  // An id that names no position (garbage, an old synthetic one) starts as a fresh follow: never a NaN `since`.
+  const resumed = parsePositions(opts.after);
+  /** What the client has: the event ids. */
+  const delivered: Positions = { floor: resumed?.floor ?? '', at: new Map(resumed?.at) };
+  /** What came from the engine (queued or delivered): where a reopened stream starts. */
+  const received = new Map(delivered.at);
+  const queue: { key: string; line: LogLine }[] = [];
   const followers = new Set<LogFollower>();
-  const last = new Map<string, string>();
+  const loops: Promise<void>[] = [];
   let wake: (() => void) | undefined;
   let paused = false;
   let dropped = 0;
@@ -94,11 +124,13 @@ export async function* followServiceLogs(deps: LogDeps, opts: FollowOptions, out
   signal.addEventListener('abort', poke);
   deps.watcher.on('change', poke);
 
+  const positionOf = (key: string, stream: LogLine['stream']) => received.get(streamKey(key, stream)) ?? (delivered.floor || undefined);
   const push = (key: string, line: LogLine) => {
-    const seen = last.get(key) ?? opts.after;
+    if (signal.aborted) return;
+    const seen = positionOf(key, line.stream);
     if (seen && line.timestamp && line.timestamp <= seen) return;
-    if (line.timestamp) last.set(key, line.timestamp);
-    queue.push(line);
+    if (line.timestamp) received.set(streamKey(key, line.stream), line.timestamp);
+    queue.push({ key, line });
     if (queue.length > HARD_LIMIT) {
       queue.shift();
       dropped++;
@@ -121,55 +153,76 @@ export async function* followServiceLogs(deps: LogDeps, opts: FollowOptions, out
     signal.addEventListener('abort', done);
   });
 
-  const followOne = async (key: string) => {
-    let history = !opts.after && opts.tail > 0;
+  const followOne = async (row: ServiceRow, key: string) => {
+    let history = opts.tail > 0;
     while (!signal.aborted) {
       const all = await deps.watcher.containers().catch(() => [] as ContainerInfo[]);
+      if (signal.aborted) return;
       const info = pick(row, all, key)[0]?.info;
       if (!info || info.state !== 'running') {
         if (info && history) {
-          for (const l of await readLogs(deps.docker, await source(deps.docker, info), { tail: opts.tail })) push(key, l);
+          const lines = await readLogs(deps.docker, await source(deps.docker, info), { tail: opts.tail });
+          for (const l of lines) push(key, l);
           history = false;
         }
         await changed();
         continue;
       }
-      const since = last.get(key) ?? opts.after;
-      const window = since ? { since: toDockerSince(since) } : { tail: history ? opts.tail : 0 };
+      // Each stream resumes after its own last line: the engine from the older of the two, push() drops the rest.
+      const positions = [positionOf(key, 'stdout'), positionOf(key, 'stderr')].filter((p): p is string => Boolean(p)).sort();
+      const since = positions[0] ? toDockerSince(positions[0]) : undefined;
+      const window = since ? { since } : { tail: history ? opts.tail : 0 };
       history = false;
-      const follower = await followLogs(deps.docker, await source(deps.docker, info), window, (l) => push(key, l));
+      const src = await source(deps.docker, info);
+      if (signal.aborted) return;
+      const follower = await followLogs(deps.docker, src, window, (l) => push(key, l), signal);
       followers.add(follower);
       if (paused) follower.pause();
-      const aborted = new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
-      await Promise.race([follower.ended, aborted]);
+      await whenAborted(signal, follower.ended);
       follower.close();
       followers.delete(follower);
       // Stopped or replaced: wait a moment for the view to catch up, then look again.
-      await new Promise((r) => setTimeout(r, REOPEN_DELAY_MS));
+      await whenAborted(signal, undefined, REOPEN_DELAY_MS);
     }
   };
 
-  const loops = targets.map((t) =>
-    followOne(t.key).catch((err: unknown) => {
-      push(t.key, { container: t.name, stream: 'stderr', timestamp: '', message: `[capstan] log stream failed: ${err instanceof CapstanError ? err.message : 'error'}` });
-    }),
-  );
   try {
+    const row = await deps.store.get(opts.id);
+    if (signal.aborted) return;
+    const targets = pick(row, await deps.watcher.containers(), opts.container);
+    if (signal.aborted) return;
+    for (const t of targets) {
+      loops.push(
+        followOne(row, t.key).catch((err: unknown) => {
+          // Ended by the client leaving: nothing to tell anyone.
+          if (signal.aborted) return;
+          push(t.key, { container: t.name, stream: 'stderr', timestamp: '', message: `[capstan] log stream failed: ${err instanceof CapstanError ? err.message : 'error'}` });
+        }),
+      );
+    }
     while (!signal.aborted) {
       if (dropped > 0) {
-        yield { container: 'capstan', stream: 'stderr', timestamp: '', message: `[capstan] ${dropped} lines dropped: the client reads too slowly` };
+        // A marker is no position: it carries the id of the last real line delivered.
+        const message = `[capstan] ${dropped} lines dropped: the client reads too slowly`;
         dropped = 0;
+        yield { id: encodePositions(delivered), line: { container: 'capstan', stream: 'stderr', timestamp: '', message } };
+        continue;
       }
-      const line = queue.shift();
-      if (!line) {
-        await new Promise<void>((r) => (wake = r));
+      const item = queue.shift();
+      if (!item) {
+        await new Promise<void>((r) => {
+          wake = r;
+          // Aborted, or a line came, between the loop's test and here: poke() has already run.
+          if (signal.aborted || queue.length > 0 || dropped > 0) poke();
+        });
         continue;
       }
       if (paused && queue.length < LOW_WATER) {
         paused = false;
         for (const f of followers) f.resume();
       }
-      yield line;
+      if (item.line.timestamp) delivered.at.set(streamKey(item.key, item.line.stream), item.line.timestamp);
+      yield { id: encodePositions(delivered), line: item.line };
     }
   } finally {
     stop.abort();
