@@ -1,16 +1,16 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Logger as GraphileLogger, makeWorkerUtils, parseCrontab, run, type Runner, type TaskList, type WorkerEvents, type WorkerUtils } from 'graphile-worker';
+import { Logger as GraphileLogger, makeWorkerUtils, parseCrontab, run, type Runner, type Task, type TaskList, type WorkerEvents, type WorkerUtils } from 'graphile-worker';
 import pg from 'pg';
 import type { Logger } from '../server/log.js';
 import type { DeploymentRow } from '../server/services/deployment-store.js';
 import type { RunnerDeps } from '../server/services/deploy-runner.js';
 import type { JobQueue } from '../server/services/services.js';
+import { pgSafeTask } from './pg-safe.js';
 import { startEmbeddedPostgres } from './postgres.js';
-import { deleteServiceTask, DELETE_SERVICE_TASK } from './tasks/delete-service.js';
 import { auditPruneTask, AUDIT_PRUNE_CRONTAB, AUDIT_PRUNE_TASK } from './tasks/audit-prune.js';
-import { deployTask, DEPLOY_TASK } from './tasks/deploy.js';
+import { deployTask, DEPLOY_TASK, LEGACY_DELETE_TASK } from './tasks/deploy.js';
 import { scheduledRunTask, SCHEDULED_RUN_TASK } from './tasks/scheduled-run.js';
 import type { ScheduledRunDeps } from '../server/services/scheduled-run.js';
 import type { ScheduleQueue } from '../server/services/schedules.js';
@@ -79,7 +79,8 @@ function scheduleQueueOn(utils: WorkerUtils): ScheduleQueue {
       await utils.withPgClient((client) => client.query('SELECT graphile_worker.remove_job($1)', [key(scheduleId)]));
     },
     async runNow(s, actor) {
-      await utils.addJob(SCHEDULED_RUN_TASK, { scheduleId: s.id, manual: true, actor }, { queueName: `service:${s.serviceId}`, maxAttempts: 1 });
+      // Retried like any job: the trigger is idempotent (one deployment per job), so a crash loses no run.
+      await utils.addJob(SCHEDULED_RUN_TASK, { scheduleId: s.id, manual: true, actor }, { queueName: `service:${s.serviceId}`, maxAttempts: MAX_ATTEMPTS });
     },
   };
 }
@@ -107,12 +108,25 @@ export async function startJobs(opts: JobsOptions): Promise<Jobs> {
     if (previous.length) await utils.forceUnlockWorkers(previous);
 
     const scheduleQueue = scheduleQueueOn(utils);
-    const taskList: TaskList = {
-      [DEPLOY_TASK]: deployTask(deps),
-      [DELETE_SERVICE_TASK]: deleteServiceTask(deps),
-      [AUDIT_PRUNE_TASK]: auditPruneTask(deps.audit),
-      [SCHEDULED_RUN_TASK]: scheduledRunTask({ ...opts.scheduleDeps, queue: () => scheduleQueue }),
+    const jobUtils = utils;
+    // One job per deployment, whatever its kind: the key makes a second enqueue (recovery, a retried trigger) a no-op.
+    const enqueueDeployment = async (d: DeploymentRow) => {
+      await jobUtils.addJob(DEPLOY_TASK, { deploymentId: d.id }, {
+        queueName: `service:${d.serviceId}`,
+        jobKey: `deployment:${d.id}`,
+        // A job that already exists (queued, or running elsewhere) is left alone.
+        jobKeyMode: 'unsafe_dedupe',
+        maxAttempts: MAX_ATTEMPTS,
+      });
     };
+    const tasks: Record<string, Task> = {
+      [DEPLOY_TASK]: deployTask(deps),
+      [LEGACY_DELETE_TASK]: deployTask(deps),
+      [AUDIT_PRUNE_TASK]: auditPruneTask(deps.audit),
+      [SCHEDULED_RUN_TASK]: scheduledRunTask({ ...opts.scheduleDeps, queue: () => ({ ...scheduleQueue, enqueueDeployment }) }),
+    };
+    // Every failure message is written to PostgreSQL: only text it accepts.
+    const taskList: TaskList = Object.fromEntries(Object.entries(tasks).map(([name, task]) => [name, pgSafeTask(task)]));
     const ids: string[] = [];
     // Passed in, not read from the runner: workers are created inside run(), before it returns.
     const events: WorkerEvents = new EventEmitter();
@@ -135,16 +149,6 @@ export async function startJobs(opts: JobsOptions): Promise<Jobs> {
       parsedCronItems: parseCrontab(AUDIT_PRUNE_CRONTAB),
       logger,
     });
-    const jobUtils = utils;
-    const enqueueDeployment = async (d: DeploymentRow) => {
-      await jobUtils.addJob(d.kind === 'delete' ? DELETE_SERVICE_TASK : DEPLOY_TASK, { deploymentId: d.id }, {
-        queueName: `service:${d.serviceId}`,
-        jobKey: `deployment:${d.id}`,
-        // A job that already exists (queued, or running elsewhere) is left alone.
-        jobKeyMode: 'unsafe_dedupe',
-        maxAttempts: MAX_ATTEMPTS,
-      });
-    };
     // Deployments whose job was lost (a crash between the row and the job) are queued again.
     for (const d of await deps.deployments.listActive()) await enqueueDeployment(d);
 

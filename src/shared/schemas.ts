@@ -12,6 +12,11 @@ export type ErrorBody = z.infer<typeof zErrorBody>;
 
 export const zSuccess = z.object({ success: z.literal(true) });
 
+/** A route that answers after its work: 200 {success} when it is done, 202 with the deployment when the wait ran out. */
+export const zDoneOrAccepted = zSuccess.extend({
+  deployment_id: z.string().optional().meta({ description: 'only in a 202 answer: the work goes on as this deployment' }),
+});
+
 export const zUser = z.object({ id: z.string(), username: z.string() });
 export type User = z.infer<typeof zUser>;
 
@@ -158,7 +163,7 @@ export const zDeploymentObject = z.object({
   id: z.string(),
   service_id: z.string(),
   service_name: z.string(),
-  kind: z.enum(['create', 'update', 'env', 'redeploy', 'delete', 'scheduled']),
+  kind: z.enum(['create', 'update', 'env', 'redeploy', 'start', 'stop', 'restart', 'scheduled', 'delete']),
   status: z.enum(['queued', 'running', 'succeeded', 'failed']),
   actor: z.string(),
   steps: z.array(z.object({ at: z.iso.datetime(), action: z.string(), target: z.string() })),

@@ -66,6 +66,14 @@ async function waitForRun(id: string, after: string | null) {
   }
 }
 
+async function scheduledFinish(deploymentId: string) {
+  const rows = await s.app.database.client.execute({
+    sql: "SELECT actor, outcome, details FROM audit_log WHERE action = 'deployment.finish' AND target = ? ORDER BY id DESC LIMIT 1",
+    args: [`deployment:${deploymentId}`],
+  });
+  return rows.rows[0];
+}
+
 const containerIds = async () =>
   Object.fromEntries((await api('GET', `/api/services/${serviceId}`)).json.containers.map((c: { service: string; container_id: string }) => [c.service, c.container_id]));
 
@@ -156,9 +164,9 @@ describe('schedules', () => {
     expect(app.Image).toBe(good);
     expect(app.State.Running).toBe(true);
     await expect.poll(async () => (await api('GET', `/api/services/${serviceId}`)).json.status).toBe('running');
-    const audit = await s.app.database.client.execute("SELECT outcome, details FROM audit_log WHERE action = 'schedule.run' ORDER BY id DESC LIMIT 1");
-    expect(audit.rows[0]!.outcome).toBe('failure');
-    expect(JSON.parse(String(audit.rows[0]!.details)).status).toBe('rolled_back');
+    // A scheduled run is a deployment like any other: the runner's finish entry carries its outcome.
+    await expect.poll(async () => (await scheduledFinish(run.last_deployment_id))?.outcome).toBe('failure');
+    expect(JSON.parse(String((await scheduledFinish(run.last_deployment_id))!.details)).status).toBe('rolled_back');
   });
 
   it('a restart run restarts the containers in order', async () => {
@@ -185,8 +193,7 @@ describe('schedules', () => {
     const jobs = await jobRows(`schedule:${scheduleId}`);
     expect(jobs).toHaveLength(1);
     expect(new Date(jobs[0].run_at).getTime()).toBeGreaterThan(Date.now());
-    const audit = await s.app.database.client.execute("SELECT actor FROM audit_log WHERE action = 'schedule.run' ORDER BY id DESC LIMIT 1");
-    expect(audit.rows[0]!.actor).toBe('scheduler');
+    await expect.poll(async () => (await scheduledFinish(run.last_deployment_id))?.actor).toBe('scheduler');
   });
 
   it('after a restart of the server, each schedule still has exactly one pending job', async () => {

@@ -1,6 +1,6 @@
 import type { Task } from 'graphile-worker';
 import { z } from 'zod';
-import { runSchedule, type ScheduledRunDeps } from '../../server/services/scheduled-run.js';
+import { triggerSchedule, type ScheduledRunDeps } from '../../server/services/scheduled-run.js';
 
 export const SCHEDULED_RUN_TASK = 'scheduled-run';
 export const zScheduledRunPayload = z.object({
@@ -10,10 +10,10 @@ export const zScheduledRunPayload = z.object({
   actor: z.string().default('scheduler'),
 });
 
-/** Runs one occurrence of a schedule (update or restart), then queues the next. */
+/** One occurrence of a schedule: queues its deployment (run by the one runner), then the next occurrence. */
 export function scheduledRunTask(deps: ScheduledRunDeps): Task {
-  return async (payload) => {
+  return async (payload, helpers) => {
     const { scheduleId, manual, actor } = zScheduledRunPayload.parse(payload);
-    await runSchedule(deps, scheduleId, manual, actor);
+    await triggerSchedule(deps, helpers.job, scheduleId, manual, actor);
   };
 }

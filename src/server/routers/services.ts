@@ -5,6 +5,7 @@ import {
   zDefinitionBody,
   zDeleteInput,
   zDiscoveredProject,
+  zDoneOrAccepted,
   zEnvironmentInput,
   zEnvironmentMap,
   zIdInput,
@@ -12,7 +13,6 @@ import {
   zResumable,
   zServiceObject,
   zSubmittedService,
-  zSuccess,
   zUpdateBody,
   zValidateInput,
   zValidateOutput,
@@ -24,11 +24,11 @@ import { followServiceLogs, getServiceLogs, type LogDeps } from '../services/log
 import { adoptProject, discoverProjects } from '../services/adopt.js';
 import { submissionFromBody } from '../services/definitions.js';
 import { CapstanError } from '../errors.js';
+import { answerAfterWork } from '../operation-answer.js';
 import { auditedProcedure, authedProcedure, router, withDomainErrors } from '../trpc.js';
 import { serviceFileProcedures } from './service-files.js';
 
 const tags = ['services'];
-const ok = { success: true as const };
 
 const logDeps = (app: { engine: { docker: LogDeps['docker'] }; serviceStore: LogDeps['store']; watcher: LogDeps['watcher'] }): LogDeps => ({
   docker: app.engine.docker,
@@ -58,15 +58,18 @@ async function* statusEvents(feed: StatusFeed, lastEventId: string | null | unde
   }
 }
 
-/** start, stop and restart: the same route shape around one ServiceManager method each. */
+const AFTER_WORK = '; answers after the work (its error when it fails), or 202 with the deployment_id when it takes longer than 30 s';
+
+/** start, stop and restart: each a deployment of its kind, answered with its outcome. */
 function lifecycle(operation: 'start' | 'stop' | 'restart', summary: string) {
   return auditedProcedure
-    .meta({ openapi: { method: 'POST', path: `/api/services/{id}/${operation}`, tags, summary }, audit: `service.${operation}` })
+    .meta({ openapi: { method: 'POST', path: `/api/services/{id}/${operation}`, tags, summary: summary + AFTER_WORK }, audit: `service.${operation}` })
     .input(zIdInput)
-    .output(zSuccess)
+    .output(zDoneOrAccepted)
     .mutation(async ({ ctx, input }) => {
-      await ctx.app.services[operation](input.id);
-      return ok;
+      const deployment = await ctx.app.services[operation](input.id, ctx.session.user.username);
+      ctx.audit.details = { deployment_id: deployment.id, status: deployment.status };
+      return answerAfterWork(ctx.res, deployment);
     });
 }
 
@@ -171,15 +174,15 @@ export const servicesRouter = router({
 
   delete: auditedProcedure
     .meta({
-      openapi: { method: 'DELETE', path: '/api/services/{id}', tags, summary: 'Delete a service: soft keeps named volumes, hard removes them' },
+      openapi: { method: 'DELETE', path: '/api/services/{id}', tags, summary: 'Delete a service: soft keeps named volumes, hard removes them' + AFTER_WORK },
       audit: 'service.delete',
     })
     .input(zDeleteInput)
-    .output(zSuccess)
+    .output(zDoneOrAccepted)
     .mutation(async ({ ctx, input }) => {
       const deployment = await ctx.app.services.remove(input.id, input.mode, ctx.session.user.username);
       ctx.audit.details = { mode: input.mode, deployment_id: deployment.id, status: deployment.status };
-      return ok;
+      return answerAfterWork(ctx.res, deployment);
     }),
 
   ...serviceFileProcedures,
@@ -201,14 +204,18 @@ export const servicesRouter = router({
     .output(zLogsOutput)
     .query(async ({ ctx, input }) => ({ lines: await getServiceLogs(logDeps(ctx.app), input) })),
 
-  /** New log lines as they are written (SSE), resumable from the timestamp of the last line seen. */
+  /**
+   * New log lines as they are written (SSE). The event id is the position of
+   * every stream (services/log-position.ts), so a resume gets each stream's
+   * lines after its own last one; a marker line carries the last real position.
+   */
   followLogs: authedProcedure.input(zFollowLogsInput).subscription(async function* ({ ctx, input, signal }) {
-    const lines = followServiceLogs(
+    const items = followServiceLogs(
       logDeps(ctx.app),
       { id: input.id, container: input.container, tail: input.tail, after: input.lastEventId ?? undefined },
       signal ?? new AbortController().signal,
     );
-    for await (const line of withDomainErrors(lines)) yield tracked(line.timestamp || `t${Date.now()}`, line);
+    for await (const { id, line } of withDomainErrors(items)) yield tracked(id, line);
   }),
 
   getEnv: authedProcedure

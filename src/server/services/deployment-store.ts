@@ -36,6 +36,26 @@ export class DeploymentStore extends EventEmitter<{ change: [DeploymentRow] }> {
     return row!;
   }
 
+  /**
+   * A deployment with a given id, created once: a job retried after a crash
+   * (a schedule's occurrence) finds the row its first attempt made.
+   */
+  async createOnce(id: string, input: Parameters<DeploymentStore['create']>[0]): Promise<DeploymentRow> {
+    const [row] = await this.db
+      .insert(deployments)
+      .values({ id, ...input, status: 'queued', steps: [], createdAt: new Date() })
+      .onConflictDoNothing()
+      .returning();
+    if (!row) return this.get(id);
+    this.emit('change', row);
+    return row;
+  }
+
+  async find(id: string): Promise<DeploymentRow | undefined> {
+    const [row] = await this.db.select().from(deployments).where(eq(deployments.id, id)).limit(1);
+    return row;
+  }
+
   async get(id: string): Promise<DeploymentRow> {
     const [row] = await this.db.select().from(deployments).where(eq(deployments.id, id)).limit(1);
     if (!row) throw notFound('Deployment', id);

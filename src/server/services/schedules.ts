@@ -62,6 +62,11 @@ export class ScheduleService {
     return toScheduleObject(row);
   }
 
+  /** The outcome of a scheduled run, written by the runner when its deployment ends. */
+  async recordRun(id: string, run: Parameters<ScheduleStore['recordRun']>[1]): Promise<void> {
+    if (await this.store.find(id)) await this.store.recordRun(id, run);
+  }
+
   /** A deleted service takes its schedules (and their jobs) with it. */
   async removeForService(serviceId: string): Promise<void> {
     for (const s of await this.store.list(serviceId)) {

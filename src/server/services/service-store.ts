@@ -66,6 +66,11 @@ export class ServiceStore {
     return this.withProject(rows[0]);
   }
 
+  /** A delete that failed for good: the service is usable again, and shows why. */
+  async unmarkDeleting(id: string, lastError: LastError): Promise<void> {
+    await this.db.update(services).set({ deleting: false, lastError, updatedAt: new Date() }).where(eq(services.id, id));
+  }
+
   async setLastError(id: string, lastError: LastError | null): Promise<void> {
     await this.db.update(services).set({ lastError }).where(eq(services.id, id));
   }

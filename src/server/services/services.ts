@@ -1,19 +1,16 @@
 import { EventEmitter } from 'node:events';
 import type Docker from 'dockerode';
 import type { ServiceObject } from '../../shared/schemas.js';
-import { restartContainer, startContainer, stopContainer } from '../docker/containers.js';
 import type { EngineWatcher } from '../docker/events.js';
 import { CapstanError } from '../errors.js';
-import { applyPlan } from './apply.js';
 import type { Submission } from './definitions.js';
 import type { DeploymentKind, DeploymentRow, DeploymentStore } from './deployment-store.js';
 import { editEnvironment, environmentOf } from './env-edit.js';
-import { OperationLocks } from './locks.js';
 import { ENV_FILE } from './project-files.js';
-import { invalidProject, planFor, type ProjectLoader } from './project-loader.js';
+import { invalidProject, type ProjectLoader } from './project-loader.js';
 import { checkSubmission, renameRefused, validateSubmission, writeChecked, type ValidateResult } from './service-edits.js';
 import { nameTaken, type ServiceRow, type ServiceStore } from './service-store.js';
-import { containersOf, toServiceObject } from './service-view.js';
+import { toServiceObject } from './service-view.js';
 
 export type DeleteMode = 'soft' | 'hard';
 
@@ -29,16 +26,16 @@ export interface Queued {
   warnings: string[];
 }
 
-/** How long DELETE waits for its job before answering anyway (the job goes on). */
-const DELETE_WAIT_MS = 30_000;
+/** How long start, stop, restart and delete wait for their deployment before answering 202 (the work goes on). */
+export const ANSWER_WAIT_MS = 30_000;
 
 /**
- * The service lifecycle. Long operations (create, update, env, redeploy,
- * delete) are recorded as deployments and run as jobs, in order per service;
- * start, stop and restart are quick and run in the request.
+ * The service lifecycle, as requests see it: every change is a deployment
+ * row, queued for the one runner (deploy-runner.ts) on the service's queue;
+ * no request changes anything on the engine itself. Start, stop, restart and
+ * delete wait (bounded) for their deployment, so they can answer with its outcome.
  */
 export class ServiceManager extends EventEmitter<{ change: [string] }> {
-  private readonly locks = new OperationLocks();
   /** Names being created right now: two creates of one name must not write the same folder. */
   private readonly creating = new Set<string>();
   queue: JobQueue | undefined;
@@ -108,26 +105,29 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
     return { ...(await this.enqueue(row, 'redeploy', actor)), warnings: row.project.warnings };
   }
 
-  /** Queues the delete and waits for it (bounded): the caller usually sees the service gone. */
-  async remove(id: string, mode: DeleteMode, actor: string): Promise<DeploymentRow> {
+  /**
+   * Queues the delete and waits for it (bounded): the caller usually sees the
+   * service gone. The mark keeps new operations out while it is queued; a
+   * delete that fails clears it (the runner), so a second DELETE retries.
+   */
+  async remove(id: string, mode: DeleteMode, actor: string, waitMs = ANSWER_WAIT_MS): Promise<DeploymentRow> {
     await this.writable(id);
     const row = await this.store.markDeleting(id);
     const { deployment } = await this.enqueue(row, 'delete', actor, { mode });
-    return this.waitForDeployment(deployment.id, DELETE_WAIT_MS);
+    return this.waitForDeployment(deployment.id, waitMs);
   }
 
-  start(id: string): Promise<ServiceObject> {
-    return this.eachContainer(id, 'start', 'forward', (c) => (c.state === 'running' ? undefined : startContainer(this.docker, c.id, c.name)));
+  /** Containers in depends_on order (missing ones created first); the deployment as it is after the bounded wait. */
+  start(id: string, actor: string, waitMs = ANSWER_WAIT_MS): Promise<DeploymentRow> {
+    return this.operate(id, 'start', actor, waitMs);
   }
 
-  stop(id: string): Promise<ServiceObject> {
-    return this.eachContainer(id, 'stop', 'reverse', (c) =>
-      c.state === 'running' || c.state === 'restarting' ? stopContainer(this.docker, c.id, c.name) : undefined,
-    );
+  stop(id: string, actor: string, waitMs = ANSWER_WAIT_MS): Promise<DeploymentRow> {
+    return this.operate(id, 'stop', actor, waitMs);
   }
 
-  restart(id: string): Promise<ServiceObject> {
-    return this.eachContainer(id, 'restart', 'forward', (c) => restartContainer(this.docker, c.id, c.name));
+  restart(id: string, actor: string, waitMs = ANSWER_WAIT_MS): Promise<DeploymentRow> {
+    return this.operate(id, 'restart', actor, waitMs);
   }
 
   async getEnvironment(id: string): Promise<Record<string, Record<string, string>>> {
@@ -204,36 +204,16 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
   private async enqueue(row: ServiceRow, kind: DeploymentKind, actor: string, params?: Record<string, unknown>): Promise<Omit<Queued, 'warnings'>> {
     if (!this.queue) throw new CapstanError('SERVICE_UNAVAILABLE', 'The job queue is not running');
     // What is submitted now; the job records again what it really applies (the folder may change before it runs).
-    const source = kind === 'delete' ? {} : { composeYaml: row.project.yaml ?? null, envHash: row.project.envHash };
+    const source = kind === 'delete' || kind === 'start' || kind === 'stop' || kind === 'restart' ? {} : { composeYaml: row.project.yaml ?? null, envHash: row.project.envHash };
     const deployment = await this.deployments.create({ serviceId: row.id, serviceName: row.name, kind, actor, ...source, ...(params ? { params } : {}) });
     await this.queue.enqueueDeployment(deployment);
     this.notify(row.id);
     return { service: await this.get(row.id), deployment };
   }
 
-  /** Runs an action on each container in depends_on order (or reverse); creates missing ones first. */
-  private async eachContainer(
-    id: string,
-    operation: string,
-    direction: 'forward' | 'reverse',
-    action: (c: { id: string; name: string; state: string }) => Promise<void> | undefined,
-  ): Promise<ServiceObject> {
-    const row = await this.writable(id);
-    if (await this.deployments.hasActive(id)) {
-      throw new CapstanError('CONFLICT', 'A deployment is in progress on this service', { details: `${operation} refused until it finishes` });
-    }
-    await this.locks.run(id, operation, async () => {
-      let { infos } = containersOf(row, await this.watcher.containers());
-      if (operation !== 'stop' && infos.some((c) => !c)) {
-        await applyPlan(this.docker, row, planFor(row.id, row.project, row.dir));
-        await this.watcher.resync();
-        infos = containersOf(row, await this.watcher.containers()).infos;
-      }
-      const ordered = direction === 'forward' ? infos : [...infos].reverse();
-      for (const c of ordered) if (c) await action(c);
-      await this.watcher.resync();
-    });
-    return this.get(id);
+  private async operate(id: string, kind: 'start' | 'stop' | 'restart', actor: string, waitMs: number): Promise<DeploymentRow> {
+    const { deployment } = await this.enqueue(await this.writable(id), kind, actor);
+    return this.waitForDeployment(deployment.id, waitMs);
   }
 }
 

@@ -1,0 +1,70 @@
+import { listComposeContainers, removeContainer, stopContainer } from '../docker/containers.js';
+import { networkName } from '../docker/compose-plan.js';
+import { LABEL_PROJECT } from '../docker/labels.js';
+import { listVolumesByLabel, removeNetwork, removeVolume } from '../docker/resources.js';
+import { belongsTo, type Step } from './apply.js';
+import type { Operation } from './operations.js';
+import type { ProjectLoader } from './project-loader.js';
+import type { ServiceRow } from './service-store.js';
+
+/**
+ * Stops and removes the containers in reverse order, the networks, and for a
+ * hard delete the volumes and the project folder; then the row. A soft delete
+ * keeps the folder (it may hold bind-mounted data), renamed
+ * `<name>.deleted-<deployment id>` so a new service of the same name starts
+ * from its own files. A delete that fails for good clears the service's
+ * `deleting` mark and records why: the service stays usable and a second
+ * DELETE tries again.
+ */
+export const deleteOperation: Operation = {
+  needsService: false,
+  async run({ deps, deployment, row, step }) {
+    if (!row) return; // gone already: a second delivery of a delete that finished
+    const mode = deployment.params?.mode === 'hard' ? 'hard' : 'soft';
+    const mine = (await listComposeContainers(deps.docker)).filter((c) => belongsTo(c, row));
+    for (const c of mine.reverse()) {
+      await stopContainer(deps.docker, c.id, c.name);
+      await removeContainer(deps.docker, c.id, c.name);
+      await step({ action: 'remove', target: c.name });
+    }
+    for (const network of projectNetworks(row)) {
+      await removeNetwork(deps.docker, network);
+      await step({ action: 'remove-network', target: network });
+    }
+    if (mode === 'hard') {
+      for (const v of await listVolumesByLabel(deps.docker, `${LABEL_PROJECT}=${row.name}`)) {
+        await removeVolume(deps.docker, v);
+        await step({ action: 'remove-volume', target: v });
+      }
+    }
+    await deps.schedules.removeForService(row.id);
+    // Before the row: a retry after a crash finds the row and finishes; the folder step is idempotent.
+    await step(removeFolder(deps.store.projects, row.name, mode, deployment.id));
+    await deps.store.delete(row.id);
+  },
+  async settle({ deps, row }, error) {
+    if (row && error) await deps.store.unmarkDeleting(row.id, error);
+  },
+};
+
+/** The networks the project creates (not external ones), and the default one of older definitions. */
+function projectNetworks(row: ServiceRow): string[] {
+  const names = new Set([networkName(row.name)]);
+  if (row.project.ok) for (const n of Object.values(row.project.project.networks)) if (!n.external) names.add(n.name);
+  return [...names];
+}
+
+function removeFolder(projects: ProjectLoader, name: string, mode: 'soft' | 'hard', deploymentId: string): Step {
+  projects.forget(name);
+  try {
+    if (mode === 'hard') {
+      projects.folders.removeFolder(name);
+      return { action: 'remove-folder', target: projects.dir(name) };
+    }
+    const kept = projects.folders.retire(name, deploymentId);
+    return { action: 'keep-folder', target: kept ?? projects.dir(name) };
+  } catch (err) {
+    // Files a container wrote as another user: the service is gone; say what is left behind.
+    return { action: 'keep-folder', target: `${projects.dir(name)} (${(err as NodeJS.ErrnoException).code ?? 'not removed'})` };
+  }
+}
