@@ -67,7 +67,7 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
   const sessions = new SessionStore(db);
   const audit = new AuditLog(db, log);
   const users = new UserService(db, sessions);
-  const auth = new AuthService(users, sessions, new LoginThrottle(), audit);
+  const auth = new AuthService(users, sessions, new LoginThrottle(), audit, log);
   const engine = new Engine(createDockerClient(config.docker));
   const watcher = new EngineWatcher(engine.docker, log);
   const projects = new ProjectLoader(new ProjectFolders(config.projectsDir));

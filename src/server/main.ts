@@ -93,6 +93,8 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
       ...(admin?.generatedPassword ? { generatedAdmin: { username: admin.username, password: admin.generatedPassword } } : {}),
       stop: once(async () => {
         await closeServer(server!);
+        // Open throttle windows write their summary now, while the database is still open.
+        await app.auth.throttled.flush();
         await jobs!.stop();
         app.statusFeed.stop();
         app.watcher.stop();
