@@ -1,8 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createClient } from '@libsql/client';
+import { drizzle } from 'drizzle-orm/libsql';
+import { migrate } from 'drizzle-orm/libsql/migrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrationsFolder } from '../../src/db/migrate.js';
+import { hashPassword } from '../../src/server/auth/passwords.js';
 import { ADMIN, newDataDir, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -74,34 +79,37 @@ describe('sessions at rest', () => {
 describe('sessions stored before hashing', () => {
   it('are ended by the migration, and their tokens leave the database file', async () => {
     const dataDir = newDataDir();
+    const olderMigrations = mkdtempSync(path.join(os.tmpdir(), 'capstan-migrations-'));
     try {
-      const first = await startTestServer({}, dataDir);
-      const userId = (await first.app.users.findByUsername(ADMIN.username))!.id;
-      await first.stop();
-
-      // The state an older Capstan left: a raw token as the session id, and the hashing migration not yet applied.
-      const raw = randomBytes(25).toString('hex').slice(0, 40);
+      // The database an older Capstan left: migrated up to just before the hashing migration,
+      // with a user and a raw token as a session id. Later migrations then run as on an upgrade.
+      const journal = JSON.parse(readFileSync(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+      const hashing = journal.entries.findIndex((e) => e.tag.endsWith('_hashed_sessions'));
+      expect(hashing).toBeGreaterThan(0);
+      cpSync(migrationsFolder, olderMigrations, { recursive: true });
+      writeFileSync(path.join(olderMigrations, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: journal.entries.slice(0, hashing) }));
       const client = createClient({ url: `file:${path.join(dataDir, 'capstan.db')}` });
-      const journal = JSON.parse(readFileSync(path.resolve('drizzle/meta/_journal.json'), 'utf8')) as { entries: { tag: string; when: number }[] };
-      const hashing = journal.entries.find((e) => e.tag.endsWith('_hashed_sessions'));
-      expect(hashing).toBeDefined();
-      await client.execute({ sql: 'DELETE FROM __drizzle_migrations WHERE created_at >= ?', args: [hashing!.when] });
+      await migrate(drizzle(client), { migrationsFolder: olderMigrations });
+      const userId = 'olduser1';
+      await client.execute({ sql: 'INSERT INTO user (id, username, password_hash) VALUES (?, ?, ?)', args: [userId, ADMIN.username, await hashPassword(ADMIN.password)] });
+      const raw = randomBytes(25).toString('hex').slice(0, 40);
       await client.execute({ sql: 'INSERT INTO session (id, user_id, expires_at) VALUES (?, ?, ?)', args: [raw, userId, Math.floor(Date.now() / 1000) + 86_400] });
       client.close();
       expect(databaseBytes(dataDir).includes(raw)).toBe(true);
 
-      const second = await startTestServer({}, dataDir);
+      const server = await startTestServer({}, dataDir);
       try {
         expect(await sessionIds(dataDir)).not.toContain(raw);
-        expect((await second.request('GET', '/auth/me', { token: raw })).status).toBe(401);
-        expect((await second.request('GET', '/auth/me', { token: await second.login() })).status).toBe(200);
+        expect((await server.request('GET', '/auth/me', { token: raw })).status).toBe(401);
+        expect((await server.request('GET', '/auth/me', { token: await server.login() })).status).toBe(200);
       } finally {
-        await second.stop();
+        await server.stop();
       }
       // Deleted, and overwritten (secure_delete): not left in free pages of the file either.
       expect(databaseBytes(dataDir).includes(raw)).toBe(false);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+      rmSync(olderMigrations, { recursive: true, force: true });
     }
   });
 });
