@@ -55,6 +55,23 @@ export function NewService() {
     return { id: found.id, deploymentId: latest?.id };
   };
 
+  /**
+   * The answer to a create can be lost when the browser runs on the Docker host: Chromium cancels
+   * requests in flight whenever the engine adds a network (ERR_NETWORK_CHANGED), which the deploy
+   * itself does. The check for the service can be cancelled the same way, so it is tried a few times.
+   */
+  const findLostCreate = async (serviceName: string, sent: number) => {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 750));
+      try {
+        return await createdSince(serviceName, sent);
+      } catch (err) {
+        if (!isLostAnswer(err)) return undefined;
+      }
+    }
+    return undefined;
+  };
+
   const submit = async (e: SubmitEvent) => {
     e.preventDefault();
     setNameTouched(true);
@@ -68,7 +85,7 @@ export function NewService() {
       // The service page shows what the server warned about (an unset variable) above its tabs.
       navigate(`/services/${created.id}?deployment=${created.deployment_id}`, { state: { warnings: created.warnings ?? [] } });
     } catch (err) {
-      const found = isLostAnswer(err) ? await createdSince(name(), sent).catch(() => undefined) : undefined;
+      const found = isLostAnswer(err) ? await findLostCreate(name(), sent) : undefined;
       if (found) {
         announce(`Created ${name()}; deploying`);
         navigate(`/services/${found.id}${found.deploymentId ? `?deployment=${found.deploymentId}` : ''}`);
