@@ -7,7 +7,9 @@ import type { Logger } from '../server/log.js';
 import type { DeploymentRow } from '../server/services/deployment-store.js';
 import type { RunnerDeps } from '../server/services/deploy-runner.js';
 import type { JobQueue } from '../server/services/services.js';
+import { Notifications, shareChanges } from './notify.js';
 import { pgSafeTask } from './pg-safe.js';
+import { recoverDeployments } from './recovery.js';
 import { startEmbeddedPostgres } from './postgres.js';
 import { auditPruneTask, AUDIT_PRUNE_CRONTAB, AUDIT_PRUNE_TASK } from './tasks/audit-prune.js';
 import { deployTask, DEPLOY_TASK, LEGACY_DELETE_TASK } from './tasks/deploy.js';
@@ -18,6 +20,8 @@ import type { ScheduleQueue } from '../server/services/schedules.js';
 export interface Jobs extends JobQueue, ScheduleQueue {
   utils: WorkerUtils;
   connectionString: string;
+  /** Change notices between the Capstan processes on this queue (LISTEN/NOTIFY). */
+  notifications: Notifications;
   stop(): Promise<void>;
 }
 
@@ -98,7 +102,11 @@ export async function startJobs(opts: JobsOptions): Promise<Jobs> {
   pgPool.on('connect', (client) => {
     client.on('error', (err) => log.warn('jobs database connection error', { error: err.message }));
   });
+  const notifications = new Notifications(connectionString, pgPool, log);
   try {
+    await notifications.start();
+    // Before the runner: the first job's changes already reach the other processes.
+    shareChanges(notifications, { deployments: deps.deployments, services: deps.services }, log);
     const logger = graphileLogger(log);
     utils = await makeWorkerUtils({ pgPool, logger });
     await utils.migrate();
@@ -149,17 +157,19 @@ export async function startJobs(opts: JobsOptions): Promise<Jobs> {
       parsedCronItems: parseCrontab(AUDIT_PRUNE_CRONTAB),
       logger,
     });
-    // Deployments whose job was lost (a crash between the row and the job) are queued again.
-    for (const d of await deps.deployments.listActive()) await enqueueDeployment(d);
+    // Deployments whose job was lost, or spent by a kill on its last attempt, get one that ends them (recovery.ts).
+    await recoverDeployments(utils, await deps.deployments.listActive(), enqueueDeployment);
 
     const activeRunner = runner;
     return {
       utils,
       connectionString,
+      notifications,
       enqueueDeployment,
       ...scheduleQueue,
       async stop() {
         await activeRunner.stop();
+        await notifications.stop();
         await jobUtils.release();
         await pgPool.end();
         await embedded?.stop();
@@ -167,6 +177,7 @@ export async function startJobs(opts: JobsOptions): Promise<Jobs> {
     };
   } catch (err) {
     await runner?.stop().catch(() => {});
+    await notifications.stop();
     await Promise.resolve(utils?.release()).catch(() => {});
     await pgPool.end().catch(() => {});
     await embedded?.stop().catch(() => {});

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { openDatabase, type Database, type Db } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { SessionStore } from './auth/sessions.js';
-import { LoginThrottle } from './auth/throttle.js';
+import { DatabaseFailures, defaultLimits, LoginThrottle } from './auth/throttle.js';
 import { createDockerClient } from './docker/client.js';
 import { Engine } from './docker/engine.js';
 import { useCredentials } from './docker/images.js';
@@ -67,7 +67,8 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
   const sessions = new SessionStore(db);
   const audit = new AuditLog(db, log);
   const users = new UserService(db, sessions);
-  const auth = new AuthService(users, sessions, new LoginThrottle(), audit, log);
+  // Counted in the product database: every process of one system refuses the same attempts.
+  const auth = new AuthService(users, sessions, new LoginThrottle(defaultLimits, Date.now, new DatabaseFailures(database.client)), audit, log);
   const engine = new Engine(createDockerClient(config.docker));
   const watcher = new EngineWatcher(engine.docker, log);
   const projects = new ProjectLoader(new ProjectFolders(config.projectsDir));

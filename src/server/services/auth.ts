@@ -31,7 +31,7 @@ export class AuthService {
   }
 
   async login(username: string, password: string, address: string): Promise<LoginResult> {
-    const verdict = this.throttle.check(address, username);
+    const verdict = await this.throttle.check(address, username);
     if (verdict.wait > 0) {
       // Not audited() one by one: an unauthenticated flood must not grow the log at its own pace.
       await this.throttled.refused(verdict, address, username);
@@ -45,11 +45,11 @@ export class AuthService {
       // Unknown users cost one argon2 verification too, so timing does not tell them apart.
       const ok = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDummy(password);
       if (!user || !ok) {
-        this.throttle.recordFailure(address, username);
+        await this.throttle.recordFailure(address, username);
         note.details = { reason: 'bad_credentials' };
         throw new CapstanError('UNAUTHORIZED', BAD_CREDENTIALS);
       }
-      this.throttle.recordSuccess(address, username);
+      await this.throttle.recordSuccess(address, username);
       const session = await this.sessions.create(user.id);
       note.target = `user:${user.id}`;
       return { ...session, user: { id: user.id, username: user.username } };

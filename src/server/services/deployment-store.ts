@@ -10,10 +10,16 @@ export type DeploymentKind = DeploymentRow['kind'];
 export const ACTIVE: DeploymentRow['status'][] = ['queued', 'running'];
 
 /**
- * The deployments table, and an in-process feed of its changes for the
- * deployments.onUpdate subscription and the status feed.
+ * The deployments table, and a feed of its changes for the
+ * deployments.onUpdate subscription, waits and the status feed. Changes made
+ * here are emitted and published (to the other processes of the system, see
+ * src/jobs/notify.ts); changes published elsewhere come back through
+ * changedElsewhere and are emitted here too.
  */
 export class DeploymentStore extends EventEmitter<{ change: [DeploymentRow] }> {
+  /** Set once the cross-process notifications run. */
+  publish: ((row: DeploymentRow) => void) | undefined;
+
   constructor(private readonly db: Db) {
     super();
     this.setMaxListeners(0);
@@ -32,7 +38,7 @@ export class DeploymentStore extends EventEmitter<{ change: [DeploymentRow] }> {
       .insert(deployments)
       .values({ id: newId(), ...input, status: 'queued', steps: [], createdAt: new Date() })
       .returning();
-    this.emit('change', row!);
+    this.changed(row!);
     return row!;
   }
 
@@ -47,7 +53,7 @@ export class DeploymentStore extends EventEmitter<{ change: [DeploymentRow] }> {
       .onConflictDoNothing()
       .returning();
     if (!row) return this.get(id);
-    this.emit('change', row);
+    this.changed(row);
     return row;
   }
 
@@ -114,7 +120,18 @@ export class DeploymentStore extends EventEmitter<{ change: [DeploymentRow] }> {
       .where(eq(deployments.id, id))
       .returning();
     if (!row) throw notFound('Deployment', id);
-    this.emit('change', row);
+    this.changed(row);
     return row;
+  }
+
+  /** Another process changed this deployment: re-read it from the shared database and emit it here. */
+  async changedElsewhere(id: string): Promise<void> {
+    const row = await this.find(id);
+    if (row) this.emit('change', row);
+  }
+
+  private changed(row: DeploymentRow): void {
+    this.emit('change', row);
+    this.publish?.(row);
   }
 }

@@ -39,6 +39,8 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
   /** Names being created right now: two creates of one name must not write the same folder. */
   private readonly creating = new Set<string>();
   queue: JobQueue | undefined;
+  /** Set once the cross-process notifications run: tells the other processes' status feeds. */
+  publish: ((id: string) => void) | undefined;
 
   constructor(
     private readonly docker: Docker,
@@ -186,9 +188,15 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
     });
   }
 
-  /** Tells the status feed that a service row changed. */
+  /** Tells the status feed (of this process and the others) that a service changed. */
   notify(id: string): void {
     this.emit('change', id);
+    this.publish?.(id);
+  }
+
+  /** Another process changed a service (undefined: maybe any, after a lost connection): only the local feed hears it. */
+  changedElsewhere(id: string | undefined): void {
+    this.emit('change', id ?? '');
   }
 
   private async activeServiceIds(): Promise<Set<string>> {
