@@ -58,6 +58,8 @@ export interface Config {
   docker: { host: string; tlsVerify: boolean; certPath: string | undefined };
   admin: { username: string; password: string } | undefined;
   auditRetentionDays: number;
+  /** Internal bounds on jobs (a pull's stall, an attempt's deadline); never from the environment: tests shorten them. */
+  limits?: { jobDeadlineMs?: number; pullInactivityMs?: number };
 }
 
 export class ConfigError extends Error {

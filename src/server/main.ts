@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { createApp, type App } from './app.js';
 import { installCrashGuards } from './crash-guard.js';
 import { ConfigError, loadConfig, type Config } from './env.js';
-import { createRequestHandler } from './http.js';
+import { answerClientError, createRequestHandler } from './http.js';
 import { describeStartError } from './start-error.js';
 import { startJobs, type Jobs } from '../jobs/worker.js';
 import { createLogger, type Logger } from './log.js';
@@ -56,6 +56,7 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
         audit: app.audit,
         schedules: app.schedules,
         log,
+        ...(config.limits ? { limits: config.limits } : {}),
       },
       scheduleDeps: {
         docker: app.engine.docker,
@@ -73,6 +74,7 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
     await app.schedules.reconcile(jobs);
 
     server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000 }, createRequestHandler(app));
+    server.on('clientError', answerClientError);
     // Long-lived SSE responses must not be cut by the keep-alive timer.
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {

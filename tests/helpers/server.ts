@@ -39,8 +39,13 @@ export function newDataDir(): string {
 }
 
 /** A real Capstan on port 0 with a fresh data dir, pointed at the private test engine. */
-export async function startTestServer(env: Record<string, string | undefined> = {}, dataDir = newDataDir()): Promise<TestServer> {
-  const config = loadConfig({
+export async function startTestServer(
+  env: Record<string, string | undefined> = {},
+  dataDir = newDataDir(),
+  /** Internal settings no environment variable sets (Config.limits). */
+  overrides: Partial<Config> = {},
+): Promise<TestServer> {
+  const base = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
     CAPSTAN_DATA_DIR: dataDir,
@@ -49,6 +54,7 @@ export async function startTestServer(env: Record<string, string | undefined> = 
     CAPSTAN_ADMIN_PASSWORD: ADMIN.password,
     ...env,
   });
+  const config: Config = { ...base, ...overrides };
   const running = await startCapstan(config, silentLogger);
   const request = (method: string, pathname: string, opts: RequestOptions = {}) =>
     httpRequest(running.url, method, pathname, opts);

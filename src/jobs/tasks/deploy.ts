@@ -6,12 +6,17 @@ import { runDeployment, type RunnerDeps } from '../../server/services/deploy-run
 export const DEPLOY_TASK = 'deploy';
 /** Deletes were their own task before the one runner; jobs queued under that name still run. */
 export const LEGACY_DELETE_TASK = 'delete-service';
-export const zDeployPayload = z.object({ deploymentId: z.string().min(1) });
+export const zDeployPayload = z.object({
+  deploymentId: z.string().min(1),
+  /** Set by start-up recovery when the job's attempts ran out with the deployment unfinished. */
+  abandoned: z.boolean().default(false),
+});
 
 /** Runs one deployment (its kind says what it does: see services/operations.ts). */
 export function deployTask(deps: RunnerDeps): Task {
   return async (payload, helpers) => {
-    const { deploymentId } = zDeployPayload.parse(payload);
-    await runDeployment(deps, deploymentId, helpers.job.attempts, helpers.job.max_attempts);
+    const { deploymentId, abandoned } = zDeployPayload.parse(payload);
+    // The worker's signal aborts at shutdown: a stalled attempt is released then, not waited for.
+    await runDeployment(deps, deploymentId, helpers.job.attempts, helpers.job.max_attempts, { signal: helpers.abortSignal, abandoned });
   };
 }

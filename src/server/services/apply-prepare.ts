@@ -3,6 +3,7 @@ import type { ServicePlan } from '../docker/compose-plan.js';
 import { imageExists, pullImage } from '../docker/images.js';
 import { ensureNetwork, ensureVolume, requireExternalNetwork, requireExternalVolume } from '../docker/resources.js';
 import { CapstanError } from '../errors.js';
+import type { ApplyOptions } from './apply.js';
 import { imageIdOf } from './apply-container.js';
 
 type StepFn = (action: string, target: string) => Promise<void>;
@@ -33,7 +34,8 @@ function imagePolicies(plan: ServicePlan): Map<string, { policy: Policy; service
  * networks and volumes exist, images are there (pulled as pull_policy says),
  * the project's networks and volumes exist. Returns each image's id.
  */
-export async function prepare(docker: Docker, plan: ServicePlan, step: StepFn): Promise<Map<string, string>> {
+export async function prepare(docker: Docker, plan: ServicePlan, step: StepFn, opts: ApplyOptions = {}): Promise<Map<string, string>> {
+  const pullOpts = { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.pullInactivityMs ? { inactivityMs: opts.pullInactivityMs } : {}) };
   for (const n of plan.networks) if (n.external) await requireExternalNetwork(docker, n.name, n.key);
   for (const v of plan.volumes) if (v.external) await requireExternalVolume(docker, v.name, v.key);
 
@@ -41,7 +43,7 @@ export async function prepare(docker: Docker, plan: ServicePlan, step: StepFn): 
   for (const [ref, { policy, services, refresh }] of imagePolicies(plan)) {
     if (refresh.length) await step('note', `pull_policy of ${refresh.join(', ')} is applied as "missing": ${ref} is pulled only when absent`);
     if (policy === 'always') {
-      await pullImage(docker, ref);
+      await pullImage(docker, ref, undefined, pullOpts);
       await step('pull', ref);
     } else if (!(await imageExists(docker, ref))) {
       if (policy === 'never') {
@@ -49,7 +51,7 @@ export async function prepare(docker: Docker, plan: ServicePlan, step: StepFn): 
           details: `services.${services[0]}.pull_policy: pull or load ${ref} first, or change pull_policy`,
         });
       }
-      await pullImage(docker, ref);
+      await pullImage(docker, ref, undefined, pullOpts);
       await step('pull', ref);
     }
     imageIds.set(ref, await imageIdOf(docker, ref));

@@ -25,13 +25,32 @@ export function healthWaitMs(h: Docker.HealthConfig | undefined): number {
   return Math.min(bound + SLACK_MS, WAIT_CAP_MS);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A poll pause that ends early (rejecting with the reason) when the signal aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 /**
  * Polls one container until its condition holds (undefined) or cannot hold
  * any more (the reason). Mirrors compose's isServiceHealthy / isServiceCompleted.
  */
-async function waitContainer(docker: Docker, name: string, condition: ComposeDependsOn['condition']): Promise<string | undefined> {
+async function waitContainer(
+  docker: Docker,
+  name: string,
+  condition: ComposeDependsOn['condition'],
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
   let deadline: number | undefined;
   const started = Date.now();
   for (;;) {
@@ -61,7 +80,7 @@ async function waitContainer(docker: Docker, name: string, condition: ComposeDep
       const what = condition === 'service_healthy' ? 'not healthy' : 'still running';
       return `container ${name} ${what} after ${Math.round((Date.now() - started) / 1000)} s`;
     }
-    await sleep(POLL_MS);
+    await sleep(POLL_MS, signal);
   }
 }
 
@@ -78,7 +97,13 @@ const CONDITION_TEXT: Record<ComposeDependsOn['condition'], string> = {
  * dependency that fails stops the apply with the dependency and the reason; an
  * optional one (required: false) is a warning step.
  */
-export async function waitForDependencies(docker: Docker, plan: ServicePlan, svc: PlannedService, step: StepFn): Promise<void> {
+export async function waitForDependencies(
+  docker: Docker,
+  plan: ServicePlan,
+  svc: PlannedService,
+  step: StepFn,
+  signal?: AbortSignal,
+): Promise<void> {
   for (const [dep, cfg] of Object.entries(svc.dependsOn)) {
     const target = plan.services.find((s) => s.key === dep);
     if (!target) {
@@ -94,7 +119,7 @@ export async function waitForDependencies(docker: Docker, plan: ServicePlan, svc
     if (cfg.condition === 'service_started' || target.scale === 0) continue;
     await step('wait', `${svc.key}: ${dep} ${CONDITION_TEXT[cfg.condition]}`);
     for (const name of target.containers) {
-      const reason = await waitContainer(docker, name, cfg.condition);
+      const reason = await waitContainer(docker, name, cfg.condition, signal);
       if (!reason) continue;
       const message = `Dependency ${dep} of ${svc.key} ${cfg.condition === 'service_healthy' ? 'did not become healthy' : 'did not complete successfully'}`;
       if (!cfg.required) {

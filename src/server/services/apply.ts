@@ -30,6 +30,17 @@ export function belongsTo(c: ContainerInfo, ref: ServiceRef): boolean {
 
 export type Step = { action: string; target: string };
 
+/** What bounds an apply: the job's signal (its deadline, the worker's shutdown) and the pull stall bound. */
+export interface ApplyOptions {
+  signal?: AbortSignal;
+  pullInactivityMs?: number;
+}
+
+/** Between steps: an aborted apply stops before its next change, with the signal's reason. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CapstanError('SERVICE_UNAVAILABLE', 'The operation was cancelled');
+}
+
 const numberOf = (c: ContainerInfo) => Number(c.labels[LABEL_CONTAINER_NUMBER] ?? 0) || 0;
 
 /**
@@ -47,16 +58,18 @@ export async function applyPlan(
   ref: ServiceRef,
   plan: ServicePlan,
   onStep: (s: Step) => Promise<unknown> | void = () => {},
+  opts: ApplyOptions = {},
 ): Promise<Step[]> {
   const steps: Step[] = [];
   const step = async (action: string, target: string) => {
+    throwIfAborted(opts.signal);
     const s = { action, target };
     steps.push(s);
     await onStep(s);
   };
   for (const w of plan.warnings) await step('warning', w);
 
-  const imageIds = await prepare(docker, plan, step);
+  const imageIds = await prepare(docker, plan, step, opts);
 
   let current = (await listComposeContainers(docker)).filter((c) => belongsTo(c, ref));
   current = await recoverInterruptedRecreates(docker, current, step);
@@ -74,7 +87,7 @@ export async function applyPlan(
   /** Services created, recreated or restarted in this apply: what `depends_on.restart: true` reacts to. */
   const bounced = new Set<string>();
   for (const svc of plan.services) {
-    await waitForDependencies(docker, plan, svc, step);
+    await waitForDependencies(docker, plan, svc, step, opts.signal);
     let touched = false;
     const untouched: ContainerInfo[] = [];
     for (const desired of plan.containers.filter((c) => c.key === svc.key)) {

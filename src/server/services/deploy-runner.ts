@@ -19,6 +19,55 @@ export interface RunnerDeps {
   audit: AuditLog;
   schedules: ScheduleService;
   log: Logger;
+  /** Internal bounds (tests shorten them); no environment variable sets these. */
+  limits?: RunnerLimits;
+}
+
+export interface RunnerLimits {
+  /** One attempt of a deployment may take this long (JOB_DEADLINE_MS by default). */
+  jobDeadlineMs?: number;
+  /** A pull with no progress for this long is abandoned (PULL_INACTIVITY_MS by default). */
+  pullInactivityMs?: number;
+}
+
+/** Long enough for big pulls and slow healthchecks (each wait is capped at 10 min); a stuck job still ends. */
+export const JOB_DEADLINE_MS = 30 * 60_000;
+
+/** What the runner knows about the attempt from its queue. */
+export interface AttemptOptions {
+  /** The worker's: aborts when it shuts down. */
+  signal?: AbortSignal;
+  /** The job was lost on its last attempt (a kill): the deployment is failed, not run. */
+  abandoned?: boolean;
+}
+
+/** Why the attempt's signal aborted: the runner's own deadline, or the worker going away. */
+class DeadlineExceeded extends CapstanError {
+  constructor(ms: number) {
+    super('SERVICE_UNAVAILABLE', 'Deployment deadline exceeded', {
+      details: `deadline exceeded: the attempt ran longer than ${Math.round(ms / 1000)} s and was stopped`,
+    });
+  }
+}
+class ShuttingDown extends CapstanError {
+  constructor() {
+    super('SERVICE_UNAVAILABLE', 'Deployment interrupted by a shutdown', { details: 'the server stopped during this attempt; it runs again at the next start' });
+  }
+}
+
+/**
+ * Settles with the work, or rejects with the signal's reason as soon as it
+ * aborts: work that ignores the signal (an engine call with no way to cancel)
+ * cannot hold the queue or the shutdown; its late outcome is dropped.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  work.catch(() => {});
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Worth another attempt: the engine was away, or something unexpected broke. Bad input is not. */
@@ -39,7 +88,13 @@ function asLastError(err: unknown): LastError {
  * second delivery of the same job) converges. Throws only to ask the queue
  * for another attempt.
  */
-export async function runDeployment(deps: RunnerDeps, id: string, attempt: number, maxAttempts: number): Promise<void> {
+export async function runDeployment(
+  deps: RunnerDeps,
+  id: string,
+  attempt: number,
+  maxAttempts: number,
+  opts: AttemptOptions = {},
+): Promise<void> {
   const existing = await deps.deployments.find(id);
   if (!existing) return void deps.log.warn('deployment job without its row', { deployment: id });
   if (existing.status === 'succeeded' || existing.status === 'failed') return;
@@ -49,20 +104,40 @@ export async function runDeployment(deps: RunnerDeps, id: string, attempt: numbe
   const base = { service_id: d.serviceId, service: d.serviceName, kind: d.kind, attempt };
   await deps.audit.record({ actor: d.actor, action: 'deployment.start', target, outcome: 'success', details: base });
   const row = await deps.store.find(d.serviceId);
-  const run: OperationRun = { deps, deployment: d, row, step: (s) => deps.deployments.addStep(d.id, s), details: {} };
+  const deadlineMs = deps.limits?.jobDeadlineMs ?? JOB_DEADLINE_MS;
+  const own = new AbortController();
+  const timer = setTimeout(() => own.abort(new DeadlineExceeded(deadlineMs)), deadlineMs);
+  timer.unref();
+  const onShutdown = () => own.abort(new ShuttingDown());
+  if (opts.signal?.aborted) onShutdown();
+  opts.signal?.addEventListener('abort', onShutdown, { once: true });
+  const signal = own.signal;
+  const apply = { signal, ...(deps.limits?.pullInactivityMs ? { pullInactivityMs: deps.limits.pullInactivityMs } : {}) };
+  const run: OperationRun = { deps, deployment: d, row, step: (s) => deps.deployments.addStep(d.id, s), details: {}, apply };
   const skipped = operation.needsService && (!row || row.deleting);
   try {
+    if (opts.abandoned) {
+      throw new CapstanError('INTERNAL_SERVER_ERROR', 'Deployment interrupted on its last attempt', {
+        details: 'the server stopped or was killed during its last attempt; run it again to retry',
+      });
+    }
     if (skipped) await run.step({ action: 'skip', target: 'the service is deleted or being deleted' });
-    else await operation.run(run);
+    else await untilAborted(operation.run(run), signal);
     await deps.watcher.resync().catch(() => {});
     if (!skipped) await settle(deps, operation, run, undefined);
     await deps.deployments.finish(d.id, {});
     deps.services.notify(d.serviceId);
     await deps.audit.record({ actor: d.actor, action: 'deployment.finish', target, outcome: 'success', details: { ...base, ...run.details } });
-  } catch (err) {
+  } catch (caught) {
+    // Whatever the work threw once its signal aborted, the abort is the reason.
+    const err = signal.aborted && signal.reason instanceof CapstanError ? signal.reason : caught;
     const lastError = asLastError(err);
     if (!(err instanceof CapstanError)) deps.log.error('deployment failed unexpectedly', { deployment: d.id, error: String(err) });
-    const retry = RETRYABLE.has(lastError.code) && attempt < maxAttempts;
+    if (err instanceof DeadlineExceeded || err instanceof ShuttingDown || opts.abandoned) {
+      await deps.deployments.addStep(d.id, { action: 'error', target: lastError.details ?? lastError.error }).catch(() => {});
+    }
+    // An attempt that used up its deadline is not given another: it would most likely hang again.
+    const retry = !(err instanceof DeadlineExceeded) && !opts.abandoned && RETRYABLE.has(lastError.code) && attempt < maxAttempts;
     if (retry) {
       await deps.deployments.markRetrying(d.id, lastError);
     } else {
@@ -79,6 +154,9 @@ export async function runDeployment(deps: RunnerDeps, id: string, attempt: numbe
       details: { ...base, ...run.details, error: lastError.error, code: lastError.code, will_retry: retry },
     });
     if (retry) throw err;
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onShutdown);
   }
 }
 

@@ -15,7 +15,7 @@ async function containersNow(op: OperationRun, row: ServiceRow): Promise<(Contai
 async function withMissingCreated(op: OperationRun, row: ServiceRow): Promise<ContainerInfo[]> {
   let infos = await containersNow(op, row);
   if (infos.some((c) => !c)) {
-    await applyPlan(op.deps.docker, row, planFor(row.id, row.project, row.dir), op.step);
+    await applyPlan(op.deps.docker, row, planFor(row.id, row.project, row.dir), op.step, op.apply);
     infos = await containersNow(op, row);
   }
   return infos.filter((c): c is ContainerInfo => Boolean(c));

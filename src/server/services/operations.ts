@@ -1,5 +1,5 @@
 import type { LastError } from '../../db/schema.js';
-import { applyPlan, type Step } from './apply.js';
+import { applyPlan, type ApplyOptions, type Step } from './apply.js';
 import type { RunnerDeps } from './deploy-runner.js';
 import type { DeploymentKind, DeploymentRow } from './deployment-store.js';
 import { deleteOperation } from './operation-delete.js';
@@ -17,6 +17,8 @@ export interface OperationRun {
   step(s: Step): Promise<unknown>;
   /** Added to the deployment.finish audit entry (never secrets). */
   details: Record<string, unknown>;
+  /** The attempt's bounds: aborts at its deadline or the worker's shutdown; pass it to whatever waits. */
+  apply: ApplyOptions & { signal: AbortSignal };
 }
 
 /** The body of one kind of deployment. The runner owns everything around it (status, audit, retries). */
@@ -32,10 +34,10 @@ export interface Operation {
 /** Create, update, env change and redeploy: apply the folder as it is now. */
 const applyOperation: Operation = {
   needsService: true,
-  async run({ deps, deployment, row, step }) {
+  async run({ deps, deployment, row, step, apply }) {
     // The folder as it is now: a file edited on the host since the request is what is applied, and recorded.
     await deps.deployments.recordSource(deployment.id, row!.project.yaml ?? null, row!.project.envHash);
-    await applyPlan(deps.docker, row!, planFor(row!.id, row!.project, row!.dir), step);
+    await applyPlan(deps.docker, row!, planFor(row!.id, row!.project, row!.dir), step, apply);
   },
   settle: recordLastError,
 };

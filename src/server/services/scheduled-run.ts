@@ -129,8 +129,9 @@ async function updateImages(op: OperationRun, row: ServiceRow, cleanup: boolean,
   const step = (action: string, target: string) => op.step({ action, target });
   const plan = planFor(row.id, row.project, row.dir);
   const imageIds = new Map<string, string>();
+  const { signal, pullInactivityMs } = op.apply;
   for (const ref of new Set(plan.containers.map((c) => c.image))) {
-    await pullImage(docker, ref);
+    await pullImage(docker, ref, undefined, { signal, ...(pullInactivityMs ? { inactivityMs: pullInactivityMs } : {}) });
     imageIds.set(ref, (await inspectImage(docker, ref)).Id);
     await step('pull', ref);
   }
