@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
@@ -108,6 +109,9 @@ export function createRequestHandler(app: App) {
     : undefined;
 
   return (req: IncomingMessage, res: ServerResponse): void => {
+    // A client that leaves mid-body or a write after the end is that request's failure, never an uncaught 'error'.
+    req.on('error', () => {});
+    res.on('error', (err) => app.log.warn('response error', { error: err.message }));
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     const method = req.method ?? 'GET';
@@ -167,9 +171,39 @@ export function createRequestHandler(app: App) {
       void rest();
       return;
     }
-    if (readOnly && dashboard) return dashboard(req, res, notFound(res));
+    if (readOnly && dashboard) {
+      // sirv pipes a file stream it gives no 'error' handler: a file gone since start (a rebuild) would hang this response.
+      res.once('pipe', (file) => file.on('error', () => res.destroy()));
+      return dashboard(req, res, notFound(res));
+    }
     notFound(res)();
   };
+}
+
+/** What Node's parser refused, by its error code (as Node's own answer would say), in the contract's shape. */
+const CLIENT_ERRORS: Record<string, [number, string, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'Request headers too large', 'REQUEST_HEADER_FIELDS_TOO_LARGE'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Payload Too Large', 'Request body too large', 'PAYLOAD_TOO_LARGE'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'Request timed out', 'REQUEST_TIMEOUT'],
+};
+
+/**
+ * The server's 'clientError' handler: a request Node cannot parse (a URL or
+ * headers over the limit, bad framing) is answered in the contract's shape
+ * rather than with Node's bare status line, and a socket that already failed
+ * is only destroyed. Never throws: it runs outside any request.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  socket.on('error', () => {}); // a write to a peer that left must not become an uncaught 'error'
+  // A response already under way on this socket cannot be followed by another answer (Node's own rule).
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) return void socket.destroy();
+  const [status, reason, error, code] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'Malformed request', 'BAD_REQUEST'];
+  const body = JSON.stringify({ error, details: 'the request could not be parsed as HTTP/1.1', code });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Cache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** Runs `next` once the body is read and accepted; a refusal is answered instead. */

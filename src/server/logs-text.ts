@@ -28,7 +28,7 @@ export async function serveTextLogs(
   const raw = Object.fromEntries(url.searchParams.entries());
   const query = await authenticatedInput(createContext, req, res, zLogsQuery, {
     ...raw,
-    id: decodeURIComponent(LOGS_PATH.exec(url.pathname)![1]!),
+    id: decodeSegment(LOGS_PATH.exec(url.pathname)![1]!),
     ...(raw.tail !== undefined ? { tail: raw.tail === '' ? Number.NaN : Number(raw.tail) } : {}),
   });
   const text = logsAsText(await getServiceLogs({ docker: app.engine.docker, store: app.serviceStore, watcher: app.watcher }, query));
@@ -36,4 +36,13 @@ export async function serveTextLogs(
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
   res.end(text);
+}
+
+/** A path segment as the REST router reads it: a malformed escape (%FF, an encoded lone surrogate) is kept as sent, so it is an unknown id, not a URIError. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

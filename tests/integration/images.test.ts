@@ -118,6 +118,11 @@ describe('POST /api/images/pull', () => {
     expect(failed.map((e) => e.target)).toContain(`image:${env().registry}/capstan/busybox:no-such-tag`);
   });
 
+  it('a registry address where nothing listens is a 400 naming the engine\'s reason, not a 500', async () => {
+    // Port 1 on loopback: the engine's connection is refused at once.
+    expectError(await api('POST', '/api/images/pull', { image: '127.0.0.1:1/capstan/nothing', tag: 'latest' }), 400, /connection refused/i);
+  });
+
   it('the engine unreachable is a 503', async () => {
     const away = await startTestServer({ DOCKER_HOST: `unix://${path.join(ctx.s.dataDir, 'no-engine.sock')}` });
     try {

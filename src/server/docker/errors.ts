@@ -28,6 +28,9 @@ interface EngineErrorLike {
 function engineMessage(err: EngineErrorLike): string {
   if (err.json && typeof err.json === 'object' && err.json.message) return err.json.message;
   if (typeof err.json === 'string' && err.json) return err.json;
+  // A streamed request (pull, logs) is answered without parsed json: docker-modem puts the engine's text in the message.
+  const streamed = /^\(HTTP code \d+\) .*? - ([\s\S]*\S)\s*$/.exec(err.message ?? '');
+  if (streamed) return streamed[1]!;
   return err.reason ?? err.message ?? 'unknown engine error';
 }
 

@@ -81,15 +81,22 @@ export class EngineWatcher extends EventEmitter<{ change: []; availability: [boo
     while (!this.stopped) {
       try {
         const stream = await this.subscribe();
-        await this.resync();
-        this.setAvailable(true);
-        this.settleFirst();
-        backoff = BACKOFF_MIN_MS;
-        await new Promise<void>((resolve) => {
+        // Ended before the listing below is done: the wait further down must still see it.
+        const ended = new Promise<void>((resolve) => {
           stream.once('close', resolve);
           stream.once('end', resolve);
           stream.once('error', resolve);
         });
+        try {
+          await this.resync();
+        } catch (err) {
+          (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+          throw err;
+        }
+        this.setAvailable(true);
+        this.settleFirst();
+        backoff = BACKOFF_MIN_MS;
+        await ended;
         if (!this.stopped) this.lastError = new CapstanError('SERVICE_UNAVAILABLE', 'Docker engine unavailable', { details: 'the engine closed the event stream' });
       } catch (err) {
         this.lastError = toEngineError(err, 'Docker engine unavailable');
@@ -111,6 +118,8 @@ export class EngineWatcher extends EventEmitter<{ change: []; availability: [boo
         filters: { type: ['container'], label: [LABEL_PROJECT] },
         abortSignal: this.abort.signal,
       } as object)) as NodeJS.ReadableStream;
+      // From the first moment: a stream that fails before the loop waits on it must not be an unhandled 'error'.
+      stream.on('error', () => {});
       let buffered = '';
       stream.on('data', (chunk: Buffer) => {
         buffered += chunk.toString('utf8');

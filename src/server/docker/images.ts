@@ -41,7 +41,16 @@ export interface PullOptions {
   credentials?: CredentialLookup;
   /** Aborting destroys the engine's progress stream, which makes the engine cancel the pull. */
   signal?: AbortSignal;
+  /** No progress event for this long and the pull is abandoned as stalled (PULL_INACTIVITY_MS by default). */
+  inactivityMs?: number;
 }
+
+/**
+ * A pull sends progress every second or so while anything moves; a registry
+ * that accepts and never answers sends nothing, and the engine waits for it
+ * forever (and so would the service's queue).
+ */
+export const PULL_INACTIVITY_MS = 60_000;
 
 const DOCKER_HUB = 'docker.io';
 const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
@@ -69,10 +78,17 @@ export function registryHostOf(ref: string): string {
 
 const NOT_FOUND = /not found|manifest unknown|pull access denied|repository does not exist|no such host|name unknown/i;
 
+/**
+ * The engine reached no registry at that address: nothing listens there, or it does not speak
+ * the registry protocol. The reference names a registry that is not there, which is the
+ * request's problem, not the server's (a registry that stops answering mid-pull is retried).
+ */
+const UNREACHABLE = /connection refused|connect: no route to host|network is unreachable|server gave HTTP response to HTTPS client|tls: first record does not look like a TLS handshake/i;
+
 function pullError(ref: string, message: string, cause?: unknown): CapstanError {
-  return NOT_FOUND.test(message)
-    ? new CapstanError('NOT_FOUND', `Image ${ref} not found`, { details: message, cause })
-    : new CapstanError('INTERNAL_SERVER_ERROR', `Could not pull image ${ref}`, { details: message, cause });
+  if (NOT_FOUND.test(message)) return new CapstanError('NOT_FOUND', `Image ${ref} not found`, { details: message, cause });
+  if (UNREACHABLE.test(message)) return new CapstanError('BAD_REQUEST', `Could not pull image ${ref}: its registry is not reachable`, { details: message, cause });
+  return new CapstanError('INTERNAL_SERVER_ERROR', `Could not pull image ${ref}`, { details: message, cause });
 }
 
 /**
@@ -117,30 +133,52 @@ const fullRef = (ref: string) => {
 export async function* streamPull(docker: Docker, ref: string, opts: PullOptions = {}): AsyncGenerator<PullEvent> {
   const full = fullRef(ref);
   const authconfig = await opts.credentials?.(registryHostOf(full));
-  let stream: NodeJS.ReadableStream;
+  const inactivityMs = opts.inactivityMs ?? PULL_INACTIVITY_MS;
+  const stall = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  // Armed before the request: an engine stuck on the registry does not even send the response headers.
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => stall.abort(), inactivityMs);
+    timer.unref();
+  };
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stall.signal]) : stall.signal;
+  const stalled = () =>
+    new CapstanError('SERVICE_UNAVAILABLE', `Could not pull image ${ref}: the registry stopped answering`, {
+      details: `no progress from the engine for ${Math.round(inactivityMs / 1000)} s while pulling ${ref} from ${registryHostOf(full)}; the pull was abandoned and will be retried`,
+    });
+  arm();
   try {
-    // A fresh options object: dockerode deletes authconfig and abortSignal from it.
-    stream = (await docker.pull(full, {
-      ...(authconfig ? { authconfig } : {}),
-      ...(opts.signal ? { abortSignal: opts.signal } : {}),
-    })) as NodeJS.ReadableStream;
-  } catch (err) {
-    const mapped = toEngineError(err);
-    if (mapped.code === 'SERVICE_UNAVAILABLE') throw mapped;
-    throw pullError(ref, mapped.details ?? mapped.message, err);
-  }
-  try {
-    for await (const e of readPullEvents(stream, opts.signal)) {
-      if (e.error || e.errorDetail?.message) throw pullError(ref, e.errorDetail?.message ?? e.error ?? 'pull failed');
-      yield e;
+    let stream: NodeJS.ReadableStream;
+    try {
+      // A fresh options object: dockerode deletes authconfig and abortSignal from it.
+      stream = (await docker.pull(full, { ...(authconfig ? { authconfig } : {}), abortSignal: signal })) as NodeJS.ReadableStream;
+    } catch (err) {
+      if (stall.signal.aborted && !opts.signal?.aborted) throw stalled();
+      if (opts.signal?.aborted) throw pullError(ref, 'cancelled', err);
+      const mapped = toEngineError(err);
+      if (mapped.code === 'SERVICE_UNAVAILABLE') throw mapped;
+      throw pullError(ref, mapped.details ?? mapped.message, err);
     }
-  } catch (err) {
-    if (err instanceof CapstanError) throw err;
-    if (opts.signal?.aborted) throw pullError(ref, 'cancelled: the client went away', err);
-    // The engine going away mid-stream is the engine being unavailable, not a failed pull.
-    const mapped = toEngineError(err);
-    if (mapped.code === 'SERVICE_UNAVAILABLE') throw mapped;
-    throw pullError(ref, err instanceof Error ? err.message : String(err), err);
+    try {
+      for await (const e of readPullEvents(stream, signal)) {
+        arm();
+        if (e.error || e.errorDetail?.message) throw pullError(ref, e.errorDetail?.message ?? e.error ?? 'pull failed');
+        yield e;
+      }
+    } catch (err) {
+      if (err instanceof CapstanError) throw err;
+      if (stall.signal.aborted && !opts.signal?.aborted) throw stalled();
+      if (opts.signal?.aborted) throw pullError(ref, 'cancelled', err);
+      // The engine going away mid-stream is the engine being unavailable, not a failed pull.
+      const mapped = toEngineError(err);
+      if (mapped.code === 'SERVICE_UNAVAILABLE') throw mapped;
+      throw pullError(ref, err instanceof Error ? err.message : String(err), err);
+    }
+    // A stream that ended because the timer destroyed it is a stall, not a finished pull.
+    if (stall.signal.aborted && !opts.signal?.aborted) throw stalled();
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -171,9 +209,9 @@ export async function pullImage(
 }
 
 /** Pulls the image only when the engine does not have it. */
-export async function ensureImage(docker: Docker, ref: string, credentials?: CredentialLookup): Promise<boolean> {
+export async function ensureImage(docker: Docker, ref: string, credentials?: CredentialLookup, opts: PullOptions = {}): Promise<boolean> {
   if (await imageExists(docker, ref)) return false;
-  await pullImage(docker, ref, undefined, credentials ? { credentials } : {});
+  await pullImage(docker, ref, undefined, credentials ? { ...opts, credentials } : opts);
   return true;
 }
 

@@ -40,6 +40,9 @@ export function toDockerSince(timestamp: string): string | undefined {
 function lineStreams(raw: NodeJS.ReadableStream, source: LogSource, docker: Docker, onLine: (l: LogLine) => void): Promise<void> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
+  // A write after end() (the engine sending past a cut) must end the lines, not throw an unhandled 'error'.
+  stdout.on('error', () => stdout.end());
+  stderr.on('error', () => stderr.end());
   if (source.tty) raw.pipe(stdout);
   else docker.modem.demuxStream(raw, stdout, stderr);
   const end = () => {

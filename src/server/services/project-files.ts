@@ -77,6 +77,9 @@ export function cleanRelativePath(rel: unknown, field = 'path'): string {
   return parts.join('/');
 }
 
+/** The longest service (compose project) name a folder is made for. */
+export const MAX_PROJECT_NAME = 128;
+
 /** The folders of all services. */
 export class ProjectFolders {
   /** `root` must be absolute (env.ts resolves CAPSTAN_PROJECTS_DIR). */
@@ -84,6 +87,8 @@ export class ProjectFolders {
 
   /** The folder of the service called `name`; the name is a compose project name, so it cannot climb out. */
   dir(name: string): string {
+    // A file name has at most 255 bytes (ENAMETOOLONG past it); the cap leaves room for what compose appends.
+    if (name.length > MAX_PROJECT_NAME) throw bad(`name: at most ${MAX_PROJECT_NAME} characters (got ${name.length})`, 'Invalid name');
     if (!PROJECT_NAME_RE.test(name)) throw bad(`name: "${name}" is not a valid project name`, 'Invalid name');
     return path.join(this.root, name);
   }
