@@ -64,6 +64,8 @@ export function hasBody(req: IncomingMessage): boolean {
 export interface BodyRefusal {
   status: number;
   body: { error: string; details?: string; code: string };
+  /** The rest of the body was not read: the connection must close instead of draining it. */
+  close?: boolean;
 }
 
 const refusal = (status: number, error: string, details: string, code: string): BodyRefusal => ({ status, body: { error, details, code } });
@@ -78,7 +80,8 @@ export async function prepareJsonBody(req: IncomingMessage, kind: 'rest' | 'trpc
   try {
     text = await readBodyText(req);
   } catch (err) {
-    if (err instanceof PayloadTooLarge) return refusal(413, 'Request body too large', err.message, 'PAYLOAD_TOO_LARGE');
+    // A 400 like any other bad input, as the contract and issue 12 ask (the details say why).
+    if (err instanceof PayloadTooLarge) return { ...refusal(400, 'Request body too large', err.message, 'BAD_REQUEST'), close: true };
     return refusal(400, 'Malformed request body', 'the body could not be read', 'BAD_REQUEST');
   }
   const target = req as IncomingMessage & { body?: unknown };

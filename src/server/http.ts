@@ -215,8 +215,7 @@ function guarded(prepared: Promise<BodyRefusal | undefined>, refuse: (r: BodyRef
 }
 
 function sendRefusal(res: ServerResponse, refused: BodyRefusal): void {
-  // The rest of a refused body is not read: close instead of draining it.
-  if (refused.status === 413) res.setHeader('Connection', 'close');
+  if (refused.close) res.setHeader('Connection', 'close');
   sendError(res, refused.status, refused.body);
 }
 
@@ -231,7 +230,7 @@ function sendTrpcRefusal(res: ServerResponse, url: URL, refused: BodyRefusal): v
     data: { code: refused.body.code, httpStatus: refused.status },
   };
   const calls = url.pathname.slice('/trpc/'.length).split(',').length;
-  if (refused.status === 413) res.setHeader('Connection', 'close');
+  if (refused.close) res.setHeader('Connection', 'close');
   sendJson(res, refused.status, url.searchParams.has('batch') ? Array.from({ length: calls }, () => ({ error })) : { error });
 }
 

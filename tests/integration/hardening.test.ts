@@ -177,7 +177,8 @@ describe('malformed bodies and queries', () => {
       rawBody: JSON.stringify({ name: 'huge', services: { a: { image: 'busybox', labels: { x: 'y'.repeat(2 * 1024 * 1024) } } } }),
       headers: { 'content-type': 'application/json' },
     });
-    expect(huge.status, huge.text.slice(0, 300)).toBe(413);
+    expect(huge.status, huge.text.slice(0, 300)).toBe(400);
+    expect(huge.json.details).toMatch(/larger than 1048576 bytes/);
     expect(isContractError(huge.json), huge.text.slice(0, 300)).toBe(true);
     await expectAlive();
   });

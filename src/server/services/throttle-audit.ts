@@ -21,22 +21,24 @@ interface Window {
   /** As typed in the attempt that opened the window. */
   username: string;
   start: number;
-  /** 429s of this window that wrote no entry. */
-  suppressed: number;
+  /** 429s of this window, written as one entry when it closes. */
+  count: number;
+  retryAfter: number;
   timer: NodeJS.Timeout;
 }
 
 /**
  * Summarises refused (429) logins, so that an unauthenticated client cannot
- * grow the hash-chained log as fast as it can send. Per throttle key and
- * window: the first 429 writes one entry (count 1); later ones only count;
- * when the window ends, one entry carries the count. If that write fails, the
- * next window's first entry carries it (`suppressed`). So a key adds at most
- * two entries per window, however many requests it sends.
+ * grow the hash-chained log as fast as it can send: per throttle key and
+ * window, the 429s are counted and ONE entry with the count is written when
+ * the window closes (its timer, the key's next refusal after it, or flush at
+ * shutdown). The failed logins that led to the throttle are audited one by
+ * one as usual. If the closing write fails, the key's next entry carries the
+ * count.
  */
 export class ThrottleAudit {
   private readonly windows = new Map<string, Window>();
-  /** Counts whose closing entry could not be written: carried by the key's next entry. */
+  /** Counts whose entry could not be written: carried by the key's next entry. */
   private readonly carried = new Map<string, number>();
 
   constructor(
@@ -45,41 +47,22 @@ export class ThrottleAudit {
     private readonly opts: ThrottleAuditOptions = defaultThrottleAudit,
   ) {}
 
-  /** Called for each refused login; resolves once its entry (if it writes one) is in the log. */
+  /** Called for each refused login; writes nothing itself unless it closes a window whose time is up. */
   async refused(verdict: ThrottleVerdict, address: string, username: string): Promise<void> {
     const t = this.opts.now();
     const key = this.windows.size >= this.opts.maxKeys && !this.windows.has(verdict.key) ? 'overflow' : verdict.key;
     const open = this.windows.get(key);
     if (open && t < open.start + this.opts.windowMs) {
-      open.suppressed++;
+      open.count++;
+      open.retryAfter = verdict.wait;
       return;
     }
-    // A window whose timer has not run yet (a clock that moved on): close it now, its count goes into this entry.
-    let suppressed = this.carried.get(key) ?? 0;
-    this.carried.delete(key);
-    if (open) {
-      clearTimeout(open.timer);
-      this.windows.delete(key);
-      suppressed += open.suppressed;
-    }
-    // Registered before the write is awaited: concurrent 429s of this key are already counted, not written.
-    const window: Window = { key, scope: verdict.scope, address, username, start: t, suppressed: 0, timer: undefined as unknown as NodeJS.Timeout };
+    // A window whose timer has not run yet (a clock that moved on): it closes now, and a new one opens.
+    const window: Window = { key, scope: verdict.scope, address, username, start: t, count: 1, retryAfter: verdict.wait, timer: undefined as unknown as NodeJS.Timeout };
     window.timer = setTimeout(() => void this.close(window), this.opts.windowMs);
     window.timer.unref();
     this.windows.set(key, window);
-    await this.audit.record({
-      actor: username,
-      action: THROTTLED_ACTION,
-      outcome: 'failure',
-      details: {
-        address,
-        username,
-        scope: key === 'overflow' ? 'overflow' : verdict.scope,
-        count: 1,
-        retry_after: verdict.wait,
-        ...(suppressed > 0 ? { suppressed } : {}),
-      },
-    });
+    if (open) await this.close(open, true);
   }
 
   /** Ends every open window now, writing their counts (at shutdown, so no count is lost). */
@@ -87,12 +70,13 @@ export class ThrottleAudit {
     await Promise.all([...this.windows.values()].map((w) => this.close(w)));
   }
 
-  private async close(w: Window): Promise<void> {
-    if (this.windows.get(w.key) !== w) return;
+  private async close(w: Window, replaced = false): Promise<void> {
+    if (!replaced && this.windows.get(w.key) !== w) return;
     clearTimeout(w.timer);
-    this.windows.delete(w.key);
-    if (w.suppressed === 0) return;
-    const end = Math.max(this.opts.now(), w.start);
+    if (!replaced) this.windows.delete(w.key);
+    const carried = this.carried.get(w.key) ?? 0;
+    this.carried.delete(w.key);
+    const end = Math.min(Math.max(this.opts.now(), w.start), w.start + this.opts.windowMs);
     try {
       await this.audit.record({
         actor: w.username,
@@ -102,15 +86,14 @@ export class ThrottleAudit {
           address: w.address,
           username: w.username,
           scope: w.key === 'overflow' ? 'overflow' : w.scope,
-          summary: true,
-          count: w.suppressed + 1,
-          suppressed: w.suppressed,
+          count: w.count + carried,
+          retry_after: w.retryAfter,
           window_start: new Date(w.start).toISOString(),
           window_end: new Date(end).toISOString(),
         },
       });
     } catch (err) {
-      this.carried.set(w.key, (this.carried.get(w.key) ?? 0) + w.suppressed);
+      this.carried.set(w.key, carried + w.count);
       this.log.warn('throttled-login summary not written; the next entry of its key carries the count', { error: String(err) });
     }
   }
