@@ -7,10 +7,11 @@
 // assertion on timing. Asserted: no 5xx, every error in the contract's shape, no
 // unhandled rejection, and the server still answering at the end.
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { GARBAGE_IDS, Gen, deep, mulberry32 } from '../helpers/fuzz-gen.js';
 import { uniqueName } from '../helpers/engine.js';
 import { deployAndWait, isContractError, useServer } from '../helpers/server.js';
+import { collectCrashes } from '../helpers/crashes.js';
 
 // Fixed in CI; CAPSTAN_FUZZ_SEED explores others by hand.
 const SEED = Number(process.env.CAPSTAN_FUZZ_SEED ?? 20261201);
@@ -21,16 +22,7 @@ const CONCURRENCY = 8;
 const MAX_VALID_HEAVY = 3;
 
 const ctx = useServer();
-const crashes: unknown[] = [];
-const onCrash = (err: unknown) => crashes.push(err);
-beforeAll(() => {
-  process.on('unhandledRejection', onCrash);
-  process.on('uncaughtExceptionMonitor', onCrash);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onCrash);
-  process.off('uncaughtExceptionMonitor', onCrash);
-});
+const crashes = collectCrashes();
 
 type Json = Record<string, any>;
 interface Op {

@@ -4,27 +4,19 @@
 import { connect, createServer, type Server } from 'node:net';
 import { Logger as GraphileLogger, run } from 'graphile-worker';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { pgSafeTask } from '../../src/jobs/pg-safe.js';
 import { createContainer } from '../../src/server/docker/containers.js';
 import { CapstanError } from '../../src/server/errors.js';
 import { uniqueName } from '../helpers/engine.js';
 import { ADMIN, deployAndWait, isContractError, useServer, type TestResponse } from '../helpers/server.js';
+import { collectCrashes } from '../helpers/crashes.js';
 
 const ctx = useServer();
 const image = () => inject('testEnv').image;
 
 /** What the process would have died of: collected here, so a test can say "none". */
-const crashes: unknown[] = [];
-const onCrash = (err: unknown) => crashes.push(err);
-beforeAll(() => {
-  process.on('unhandledRejection', onCrash);
-  process.on('uncaughtExceptionMonitor', onCrash);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onCrash);
-  process.off('uncaughtExceptionMonitor', onCrash);
-});
+const crashes = collectCrashes();
 
 function expect400(res: TestResponse, details?: RegExp) {
   expect(res.status, res.text).toBe(400);
