@@ -3,7 +3,7 @@ import type { LastError } from '../../db/schema.js';
 import type { EngineWatcher } from '../docker/events.js';
 import { CapstanError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { AuditLog } from './audit.js';
+import { audited, type AuditLog } from './audit.js';
 import type { DeploymentRow, DeploymentStore } from './deployment-store.js';
 import { OPERATIONS, type Operation, type OperationRun } from './operations.js';
 import type { ServiceStore } from './service-store.js';
@@ -115,45 +115,51 @@ export async function runDeployment(
   const apply = { signal, ...(deps.limits?.pullInactivityMs ? { pullInactivityMs: deps.limits.pullInactivityMs } : {}) };
   const run: OperationRun = { deps, deployment: d, row, step: (s) => deps.deployments.addStep(d.id, s), details: {}, apply };
   const skipped = operation.needsService && (!row || row.deleting);
+  // One audited() entry for the attempt's end: success, or the failure with whether it is retried.
+  let failure: LastError | undefined;
+  let retry = false;
+  const scope = { actor: d.actor, target, details: base, describeError: () => ({ error: failure!.error, code: failure!.code }) };
   try {
-    if (opts.abandoned) {
-      throw new CapstanError('INTERNAL_SERVER_ERROR', 'Deployment interrupted on its last attempt', {
-        details: 'the server stopped or was killed during its last attempt; run it again to retry',
-      });
-    }
-    if (skipped) await run.step({ action: 'skip', target: 'the service is deleted or being deleted' });
-    else await untilAborted(operation.run(run), signal);
-    await deps.watcher.resync().catch(() => {});
-    if (!skipped) await settle(deps, operation, run, undefined);
-    await deps.deployments.finish(d.id, {});
-    deps.services.notify(d.serviceId);
-    await deps.audit.record({ actor: d.actor, action: 'deployment.finish', target, outcome: 'success', details: { ...base, ...run.details } });
-  } catch (caught) {
-    // Whatever the work threw once its signal aborted, the abort is the reason.
-    const err = signal.aborted && signal.reason instanceof CapstanError ? signal.reason : caught;
-    const lastError = asLastError(err);
-    if (!(err instanceof CapstanError)) deps.log.error('deployment failed unexpectedly', { deployment: d.id, error: String(err) });
-    if (err instanceof DeadlineExceeded || err instanceof ShuttingDown || opts.abandoned) {
-      await deps.deployments.addStep(d.id, { action: 'error', target: lastError.details ?? lastError.error }).catch(() => {});
-    }
-    // An attempt that used up its deadline is not given another: it would most likely hang again.
-    const retry = !(err instanceof DeadlineExceeded) && !opts.abandoned && RETRYABLE.has(lastError.code) && attempt < maxAttempts;
-    if (retry) {
-      await deps.deployments.markRetrying(d.id, lastError);
-    } else {
-      await deps.watcher.resync().catch(() => {});
-      await settle(deps, operation, run, lastError);
-      await deps.deployments.finish(d.id, { error: lastError });
-    }
-    deps.services.notify(d.serviceId);
-    await deps.audit.record({
-      actor: d.actor,
-      action: 'deployment.finish',
-      target,
-      outcome: 'failure',
-      details: { ...base, ...run.details, error: lastError.error, code: lastError.code, will_retry: retry },
+    await audited(deps.audit, 'deployment.finish', scope, async (note) => {
+      try {
+        if (opts.abandoned) {
+          throw new CapstanError('INTERNAL_SERVER_ERROR', 'Deployment interrupted on its last attempt', {
+            details: 'the server stopped or was killed during its last attempt; run it again to retry',
+          });
+        }
+        if (skipped) await run.step({ action: 'skip', target: 'the service is deleted or being deleted' });
+        else await untilAborted(operation.run(run), signal);
+        await deps.watcher.resync().catch(() => {});
+        if (!skipped) await settle(deps, operation, run, undefined);
+        await deps.deployments.finish(d.id, {});
+        deps.services.notify(d.serviceId);
+        note.details = run.details;
+      } catch (caught) {
+        // Whatever the work threw once its signal aborted, the abort is the reason.
+        const err = signal.aborted && signal.reason instanceof CapstanError ? signal.reason : caught;
+        const lastError = asLastError(err);
+        failure = lastError;
+        if (!(err instanceof CapstanError)) deps.log.error('deployment failed unexpectedly', { deployment: d.id, error: String(err) });
+        if (err instanceof DeadlineExceeded || err instanceof ShuttingDown || opts.abandoned) {
+          await deps.deployments.addStep(d.id, { action: 'error', target: lastError.details ?? lastError.error }).catch(() => {});
+        }
+        // An attempt that used up its deadline is not given another: it would most likely hang again.
+        retry = !(err instanceof DeadlineExceeded) && !opts.abandoned && RETRYABLE.has(lastError.code) && attempt < maxAttempts;
+        if (retry) {
+          await deps.deployments.markRetrying(d.id, lastError);
+        } else {
+          await deps.watcher.resync().catch(() => {});
+          await settle(deps, operation, run, lastError);
+          await deps.deployments.finish(d.id, { error: lastError });
+        }
+        deps.services.notify(d.serviceId);
+        note.details = { ...run.details, will_retry: retry };
+        throw err;
+      }
     });
-    if (retry) throw err;
+  } catch (err) {
+    // Only a retryable failure goes back to the queue; any other has been recorded as final.
+    if (retry || failure === undefined) throw err;
   } finally {
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onShutdown);
