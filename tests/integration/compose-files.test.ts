@@ -291,6 +291,9 @@ describe('services from before project folders', () => {
       expect((await waitForDeployment(s, token, res.json.deployment_id)).status).toBe('succeeded');
       const c = (await projectContainers(docker, name))[0]!;
       expect(c.Mounts.map((m) => m.Name)).toContain(`${name}_data`);
+      // Leave nothing on the shared engine.
+      expect((await s.request('DELETE', '/api/services/legacy1?mode=hard', { token })).status).toBe(200);
+      expect(await projectContainers(docker, name)).toHaveLength(0);
     } finally {
       await s.dispose();
     }
