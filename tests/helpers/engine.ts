@@ -48,3 +48,16 @@ export async function networkExists(docker: Docker, name: string): Promise<boole
     return false;
   }
 }
+
+/** A container Capstan does not manage, running, holding 127.0.0.1:<port> (a host port another service wants). */
+export async function startPortHolder(docker: Docker, image: string, port: number): Promise<Docker.Container> {
+  const c = await docker.createContainer({
+    name: uniqueName('stranger'),
+    Image: image,
+    Cmd: ['sleep', '86400'],
+    ExposedPorts: { '80/tcp': {} },
+    HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } },
+  });
+  await c.start();
+  return c;
+}

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
-import { freePort, projectContainers, testDocker, uniqueName } from '../helpers/engine.js';
+import { freePort, projectContainers, startPortHolder, testDocker, uniqueName } from '../helpers/engine.js';
 import { spawnCapstan } from '../helpers/process.js';
 import { ADMIN, deployAndWait, httpRequest, isContractError, newDataDir, useServer, waitForDeployment } from '../helpers/server.js';
 
@@ -101,14 +101,7 @@ describe('start, stop and restart', () => {
 
     // The port taken while the service is stopped: the start fails, and says why.
     await api('POST', `/api/services/${service.id}/stop`);
-    const stranger = await docker.createContainer({
-      name: uniqueName('stranger'),
-      Image: image(),
-      Cmd: ['sleep', '86400'],
-      ExposedPorts: { '80/tcp': {} },
-      HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } },
-    });
-    await stranger.start();
+    const stranger = await startPortHolder(docker, image(), port);
     try {
       const start = await api('POST', `/api/services/${service.id}/start`);
       expect(start.status, start.text).toBe(409);

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, expect, inject, it } from 'vitest';
-import { freePort, inspect, projectContainers, testDocker, uniqueName } from '../helpers/engine.js';
+import { freePort, inspect, projectContainers, startPortHolder, testDocker, uniqueName } from '../helpers/engine.js';
 import { deployAndWait, isContractError, useServer } from '../helpers/server.js';
 
 const ctx = useServer();
@@ -87,14 +87,7 @@ describe('409 conflicts', () => {
 
   it('a port published by another container, and a container name Capstan does not manage', async () => {
     const port = await freePort();
-    const stranger = await docker.createContainer({
-      name: uniqueName('stranger'),
-      Image: image(),
-      Cmd: ['sleep', '86400'],
-      ExposedPorts: { '80/tcp': {} },
-      HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] } },
-    });
-    await stranger.start();
+    const stranger = await startPortHolder(docker, image(), port);
     try {
       const portClash = await api('POST', '/api/services', { name: uniqueName('pc'), services: { a: sleeper({ ports: [`127.0.0.1:${port}:80`] }) } });
       await expectError(portClash, 409, new RegExp(`${port}`));
