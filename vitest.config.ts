@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /** Files that must not share the engine with other files while they run. */
-const ISOLATED = ['tests/integration/live.test.ts'];
+const ISOLATED = ['tests/integration/live.test.ts', 'tests/integration/images.test.ts'];
 
 export default defineConfig({
   test: {
@@ -24,8 +24,8 @@ export default defineConfig({
       },
       {
         extends: true,
-        // Alone on the engine: these count the engine calls their server makes, and another file's
-        // containers make every server's event-fed view list again.
+        // Alone on the engine: live.test counts the engine calls its server makes (another file's containers
+        // make every view list again); images.test removes and prunes images other files pull and prune too.
         test: { name: 'isolated', include: ISOLATED, fileParallelism: false, sequence: { groupOrder: 1 } },
       },
       {

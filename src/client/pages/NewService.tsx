@@ -88,7 +88,8 @@ export function NewService() {
       const found = isLostAnswer(err) ? await findLostCreate(name(), sent) : undefined;
       if (found) {
         announce(`Created ${name()}; deploying`);
-        navigate(`/services/${found.id}${found.deploymentId ? `?deployment=${found.deploymentId}` : ''}`);
+        // The server's warnings were in the lost answer: the same pipeline's check in this page says the same.
+        navigate(`/services/${found.id}${found.deploymentId ? `?deployment=${found.deploymentId}` : ''}`, { state: { warnings: validation()?.warnings.map((w) => w.message) ?? [] } });
       } else {
         setError(toUiError(err));
       }
