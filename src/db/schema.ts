@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { ScheduleSummary } from '../shared/schedules.js';
+import type { TemplateRepository, TemplateVariable } from '../shared/templates.js';
 
 export const users = sqliteTable('user', {
   id: text('id').primaryKey(),
@@ -208,3 +209,22 @@ export const schedules = sqliteTable(
   },
   (t) => [index('schedule_service_idx').on(t.serviceId)],
 );
+
+/**
+ * App templates imported from Portainer App Templates documents (the
+ * built-in ones are files in templates/builtin/). A re-import of a template
+ * with the same id replaces it.
+ */
+export const appTemplates = sqliteTable('app_template', {
+  id: text('id').primaryKey(),
+  title: text('title').notNull(),
+  description: text('description').notNull(),
+  categories: text('categories', { mode: 'json' }).$type<string[]>().notNull(),
+  logo: text('logo'),
+  note: text('note'),
+  variables: text('variables', { mode: 'json' }).$type<TemplateVariable[]>().notNull(),
+  /** The compose text, or null when it is fetched from `repository` at deploy. */
+  compose: text('compose'),
+  repository: text('repository', { mode: 'json' }).$type<TemplateRepository>(),
+  importedAt: integer('imported_at', { mode: 'timestamp_ms' }).notNull(),
+});

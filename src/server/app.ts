@@ -22,9 +22,10 @@ import { ServiceManager } from './services/services.js';
 import { ServiceStore } from './services/service-store.js';
 import { ScheduleStore } from './services/schedule-store.js';
 import { ScheduleService } from './services/schedules.js';
-import { StatusFeed } from './services/status-feed.js';
+import { EventFeed } from './services/event-feed.js';
 import { EngineWatcher } from './docker/events.js';
 import { UserService } from './services/users.js';
+import { TemplateCatalog } from './services/templates.js';
 
 /** Everything a request or a job may use, built once at start. */
 export interface App {
@@ -44,11 +45,13 @@ export interface App {
   projects: ProjectLoader;
   deployments: DeploymentStore;
   services: ServiceManager;
-  statusFeed: StatusFeed;
+  /** The one source of live state: /api/events and the tRPC subscriptions. */
+  events: EventFeed;
   scheduleStore: ScheduleStore;
   schedules: ScheduleService;
   registries: RegistryStore;
   images: ImageService;
+  templates: TemplateCatalog;
 }
 
 export const packageVersion: string = (
@@ -82,7 +85,7 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
   }
   const deployments = new DeploymentStore(db);
   const services = new ServiceManager(engine.docker, serviceStore, deployments, watcher);
-  const statusFeed = new StatusFeed(services, watcher, deployments, log);
+  const events = new EventFeed(services, watcher, deployments, log);
   const scheduleStore = new ScheduleStore(db);
   const schedules = new ScheduleService(scheduleStore, serviceStore);
   const registries = new RegistryStore(db, new SecretBox(path.join(config.dataDir, 'secret.key'), 'registry credentials'));
@@ -105,10 +108,11 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     projects,
     deployments,
     services,
-    statusFeed,
+    events,
     scheduleStore,
     schedules,
     registries,
     images,
+    templates: new TemplateCatalog(db),
   };
 }

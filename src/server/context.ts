@@ -25,6 +25,17 @@ export function isSecure(req: IncomingMessage): boolean {
   return typeof proto === 'string' && proto.split(',')[0]?.trim() === 'https';
 }
 
+/** Routes whose clients (the Docker Operations API design) may send `Authorization: <token>` without a scheme. */
+const BARE_TOKEN_PATHS = /^\/api\/(appos(\/|$)|events$)/;
+
+/** `Authorization: <token>` on the routes that accept it: one word, no scheme. */
+function bareToken(req: IncomingMessage): string | null {
+  const value = req.headers.authorization?.trim();
+  if (!value || /\s/.test(value) || value.length > 512) return null;
+  const pathname = (req.url ?? '/').split('?')[0]!;
+  return BARE_TOKEN_PATHS.test(pathname) ? value : null;
+}
+
 export function createContextFactory(app: App) {
   return async ({ req, res }: { req: IncomingMessage; res: ServerResponse }): Promise<Context> => {
     const secure = isSecure(req);
@@ -36,7 +47,7 @@ export function createContextFactory(app: App) {
       secure,
       crossSite: isCrossSite(req),
     };
-    const bearer = app.sessions.readBearer(req.headers.authorization);
+    const bearer = app.sessions.readBearer(req.headers.authorization) ?? bareToken(req);
     const cookie = bearer ? null : app.sessions.readCookie(req.headers.cookie);
     const token = bearer ?? cookie;
     const session = token ? await app.sessions.validate(token) : null;

@@ -59,7 +59,14 @@ export interface Config {
   admin: { username: string; password: string } | undefined;
   auditRetentionDays: number;
   /** Internal bounds on jobs (a pull's stall, an attempt's deadline); never from the environment: tests shorten them. */
-  limits?: { jobDeadlineMs?: number; pullInactivityMs?: number };
+  limits?: {
+    jobDeadlineMs?: number;
+    pullInactivityMs?: number;
+    /** Comment heartbeats on event streams (default 15 s). */
+    sseHeartbeatMs?: number;
+    /** What one event-stream client may leave unread before it is dropped (default 1 MiB). */
+    sseBufferBytes?: number;
+  };
 }
 
 export class ConfigError extends Error {

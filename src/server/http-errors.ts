@@ -61,3 +61,17 @@ export function reshapeErrorBody(raw: unknown): ErrorBody {
         : 'INTERNAL_SERVER_ERROR';
   return details === undefined ? { error, code } : { error, details, code };
 }
+
+/** The apps API's routes (CONTRACT.md): their errors are {code: <status>, message, data}. */
+export const isApposPath = (url: string | undefined) => /^\/api\/appos(\/|$|\?)/.test(url ?? '');
+
+export interface ApposErrorBody {
+  code: number;
+  message: string;
+  data: { code: string; details?: string };
+}
+
+/** The contract's {error, details, code} in the apps API's shape: the same facts, the status as `code`. */
+export function apposErrorBody(status: number, body: ErrorBody): ApposErrorBody {
+  return { code: status, message: body.error, data: body.details === undefined ? { code: body.code } : { code: body.code, details: body.details } };
+}

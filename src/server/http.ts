@@ -13,8 +13,10 @@ import { serveAuditExport, wantsAuditExport } from './audit-export.js';
 import { hasBody, MAX_BODY_BYTES, MAX_JSON_DEPTH, prepareJsonBody, queryInputTooDeep, type BodyRefusal } from './body-guard.js';
 import type { App } from './app.js';
 import { createContextFactory } from './context.js';
-import { contractError, reshapeErrorBody } from './http-errors.js';
+import { apposErrorBody, contractError, isApposPath, reshapeErrorBody } from './http-errors.js';
 import { answerStatusOf } from './response-status.js';
+import { serveAppLogStream, wantsAppLogStream } from './appos-logs.js';
+import { serveEvents, wantsEvents } from './events-route.js';
 import { serveTextLogs, wantsTextLogs } from './logs-text.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { appRouter } from './routers/_app.js';
@@ -43,9 +45,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+/** An error answer in the contract's shape: {error, details, code}, or {code, message, data} on the apps API's paths. */
 export function sendError(res: ServerResponse, status: number, body: ErrorBody): void {
   res.setHeader('Cache-Control', 'no-store');
-  sendJson(res, status, body);
+  sendJson(res, status, isApposPath(res.req?.url) ? apposErrorBody(status, body) : body);
 }
 
 const notFound = (res: ServerResponse) => () =>
@@ -60,7 +63,13 @@ function reshapeRestErrors(res: ServerResponse): void {
   res.end = ((chunk?: unknown, ...rest: unknown[]) => {
     if (res.statusCode >= 400 && typeof chunk === 'string' && !res.headersSent) {
       try {
-        chunk = JSON.stringify(reshapeErrorBody(JSON.parse(chunk)));
+        const raw = JSON.parse(chunk) as { code?: unknown };
+        // Our own answers (sendError) are already in their final shape.
+        if (typeof raw.code !== 'number') {
+          const body = reshapeErrorBody(raw);
+          chunk = JSON.stringify(isApposPath(res.req?.url) ? apposErrorBody(res.statusCode, body) : body);
+          if (res.hasHeader('Content-Length')) res.setHeader('Content-Length', Buffer.byteLength(chunk as string));
+        }
         res.setHeader('Cache-Control', 'no-store');
       } catch {
         // not JSON: leave it
@@ -141,15 +150,9 @@ export function createRequestHandler(app: App) {
       return docs(req, res, pathname, notFound(res));
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (wantsAuditExport(req, url)) {
-      serveAuditExport(app, createContext, req, res, url).catch((err: unknown) => {
-        const { status, body } = contractError(err);
-        sendError(res, status, body);
-      });
-      return;
-    }
-    if (wantsTextLogs(req, url)) {
-      serveTextLogs(app, createContext, req, res, url).catch((err: unknown) => {
+    const plain = PLAIN_ROUTES.find(([wants]) => wants(req, url))?.[1];
+    if (plain) {
+      plain(app, createContext, req, res, url).catch((err: unknown) => {
         const { status, body } = contractError(err);
         sendError(res, status, body);
       });
@@ -179,6 +182,19 @@ export function createRequestHandler(app: App) {
     notFound(res)();
   };
 }
+
+type PlainRoute = [
+  wants: (req: IncomingMessage, url: URL) => boolean,
+  serve: (app: App, createContext: ReturnType<typeof createContextFactory>, req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>,
+];
+
+/** Routes trpc-to-openapi cannot serve (it answers JSON only): streams and text, with the same auth and errors. */
+const PLAIN_ROUTES: PlainRoute[] = [
+  [wantsEvents, serveEvents],
+  [wantsAuditExport, serveAuditExport],
+  [wantsTextLogs, serveTextLogs],
+  [wantsAppLogStream, serveAppLogStream],
+];
 
 /** What Node's parser refused, by its error code (as Node's own answer would say), in the contract's shape. */
 const CLIENT_ERRORS: Record<string, [number, string, string, string]> = {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { zLogsQuery } from '../shared/logs.js';
 import type { App } from './app.js';
 import { authenticatedInput, type createContextFactory } from './context.js';
+import { plainQueryInput } from './plain-input.js';
 import { getServiceLogs, logsAsText } from './services/logs.js';
 
 const LOGS_PATH = /^\/api\/services\/([^/]+)\/logs$/;
@@ -25,24 +26,10 @@ export async function serveTextLogs(
   res: ServerResponse,
   url: URL,
 ): Promise<void> {
-  const raw = Object.fromEntries(url.searchParams.entries());
-  const query = await authenticatedInput(createContext, req, res, zLogsQuery, {
-    ...raw,
-    id: decodeSegment(LOGS_PATH.exec(url.pathname)![1]!),
-    ...(raw.tail !== undefined ? { tail: raw.tail === '' ? Number.NaN : Number(raw.tail) } : {}),
-  });
+  const query = await authenticatedInput(createContext, req, res, zLogsQuery, plainQueryInput(url, LOGS_PATH));
   const text = logsAsText(await getServiceLogs({ docker: app.engine.docker, store: app.serviceStore, watcher: app.watcher }, query));
   res.statusCode = 200;
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
   res.end(text);
-}
-
-/** A path segment as the REST router reads it: a malformed escape (%FF, an encoded lone surrogate) is kept as sent, so it is an unknown id, not a URIError. */
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }

@@ -98,7 +98,7 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
         // Open throttle windows write their summary now, while the database is still open.
         await app.auth.throttled.flush();
         await jobs!.stop();
-        app.statusFeed.stop();
+        app.events.stop();
         app.watcher.stop();
         app.database.close();
         log.info('capstan stopped');

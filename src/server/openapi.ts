@@ -1,6 +1,7 @@
 import { generateOpenApiDocument } from 'trpc-to-openapi';
 import { z } from 'zod';
 import { zErrorBody } from '../shared/schemas.js';
+import { APP_LOG_STREAM, APPOS_ERROR_SCHEMA, BARE_TOKEN_SCHEME, eventsPath } from './openapi-streams.js';
 import type { AppRouter } from './routers/_app.js';
 import type { Meta } from './trpc.js';
 
@@ -17,7 +18,7 @@ export function buildOpenApiDocument(router: AppRouter, version: string): Json {
       'REST surface of Capstan, generated from its tRPC router. Authenticate with `Authorization: Bearer <token>` from `POST /auth/login`, or with the session cookie it sets.',
     version,
     baseUrl: '/',
-    securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } },
+    securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' }, bareToken: BARE_TOKEN_SCHEME },
   }) as unknown as Json;
 
   const components = ((doc.components ??= {}) as Json);
@@ -26,6 +27,8 @@ export function buildOpenApiDocument(router: AppRouter, version: string): Json {
   const { $schema: _, ...errorSchema } = z.toJSONSchema(zErrorBody);
   schemas.Error = errorSchema;
   const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
+  schemas.AppsError = APPOS_ERROR_SCHEMA;
+  const appsErrorContent = { 'application/json': { schema: { $ref: '#/components/schemas/AppsError' } } };
 
   // The definition body is checked in the service layer (the compose pipeline); describe its two forms here.
   schemas.ComposeText = {
@@ -59,10 +62,17 @@ export function buildOpenApiDocument(router: AppRouter, version: string): Json {
     for (const [method, op] of Object.entries(pathItem) as [string, Json][]) {
       const responses = op?.responses as Record<string, Json> | undefined;
       if (!responses) continue;
+      const apps = path.startsWith('/api/appos/');
+      const errors = apps ? appsErrorContent : errorContent;
+      // Response objects may be shared between operations: give each its own.
       for (const [status, response] of Object.entries(responses)) {
-        if (Number(status) >= 400) response.content = errorContent;
+        if (Number(status) >= 400) responses[status] = { ...response, content: errors };
       }
-      responses['500'] ??= { description: 'Internal server error', content: errorContent };
+      responses['500'] ??= { description: 'Internal server error', content: errors };
+      if (apps) op.security = [{ bearerAuth: [] }, { bareToken: [] }];
+      if (path === '/api/appos/apps/{id}/logs' && method === 'get' && responses['200']) {
+        ((responses['200'].content ??= {}) as Json)['text/event-stream'] = APP_LOG_STREAM;
+      }
       const meta = metas.get(`${method} ${path}`);
       if (meta?.successStatus && responses['200']) {
         responses[String(meta.successStatus)] = responses['200'];
@@ -79,6 +89,7 @@ export function buildOpenApiDocument(router: AppRouter, version: string): Json {
     }
   }
   ((doc.paths ??= {}) as Json)['/api/audit/export'] = auditExportPath(errorContent);
+  (doc.paths as Json)['/api/events'] = eventsPath(errorContent);
   return doc;
 }
 

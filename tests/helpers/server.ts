@@ -125,6 +125,26 @@ export function isContractError(body: unknown): boolean {
   );
 }
 
+/** The apps API's error body (/api/appos/*): {code: <status>, message, data: {code, details?}}. */
+export function isAppsError(body: unknown, status?: number): boolean {
+  if (!body || typeof body !== 'object') return false;
+  const b = body as Record<string, unknown>;
+  const data = b.data as Record<string, unknown> | undefined;
+  return (
+    Object.keys(b).sort().join(',') === 'code,data,message' &&
+    typeof b.code === 'number' &&
+    (status === undefined || b.code === status) &&
+    typeof b.message === 'string' &&
+    typeof data?.code === 'string' &&
+    (data.details === undefined || typeof data.details === 'string')
+  );
+}
+
+/** The error shape a path promises: the apps API's on /api/appos/*, the contract's everywhere else. */
+export function isErrorShapeFor(path: string, body: unknown): boolean {
+  return /^\/api\/appos(\/|$|\?)/.test(path) ? isAppsError(body) : isContractError(body);
+}
+
 /**
  * One server and an admin token for a whole test file:
  *   const ctx = useServer(); ... ctx.s, ctx.token

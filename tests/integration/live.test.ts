@@ -73,7 +73,9 @@ describe('live state', () => {
       (items) => Boolean(statusOf(items, 'stopped')),
     );
     // The missed event came from the backlog: numbered after the last one seen, not a fresh snapshot.
-    expect(Number(resumed[0]!.id)).toBeGreaterThan(Number(lastId));
+    const seq = (id: string) => Number(id.split('-')[1]);
+    expect(resumed[0]!.id.split('-')[0]).toBe(lastId.split('-')[0]);
+    expect(seq(resumed[0]!.id)).toBeGreaterThan(seq(lastId));
     expect(resumed.some((i) => i.data.kind === 'engine')).toBe(false);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { appRouter } from '../../src/server/routers/_app.js';
-import { isContractError, useServer } from '../helpers/server.js';
+import { isContractError, isErrorShapeFor, useServer } from '../helpers/server.js';
 
 const ctx = useServer();
 
@@ -36,7 +36,7 @@ describe('authentication on every route', () => {
       const path = p.openapi!.path.replace(/\{[^}]+\}/g, 'x1');
       const res = await ctx.s.request(p.openapi!.method, path, p.openapi!.method === 'GET' || p.openapi!.method === 'DELETE' ? {} : { body: {} });
       expect(res.status, `${p.openapi!.method} ${path}`).toBe(401);
-      expect(isContractError(res.json), path).toBe(true);
+      expect(isErrorShapeFor(path, res.json), path).toBe(true);
     }
   });
 
@@ -135,6 +135,19 @@ describe('what the server serves', () => {
       expect(res.json.paths[p.openapi!.path]?.[p.openapi!.method.toLowerCase()], p.path).toBeDefined();
     }
     expect(res.json.components.schemas.Error.required.sort()).toEqual(['code', 'error']);
+    expect(res.json.components.schemas.AppsError.required.sort()).toEqual(['code', 'data', 'message']);
+    // Each route's errors in the shape it answers with.
+    for (const [path, item] of Object.entries(res.json.paths as Record<string, Record<string, { responses: Record<string, any> }>>)) {
+      for (const [method, op] of Object.entries(item)) {
+        for (const [status, r] of Object.entries(op.responses)) {
+          if (Number(status) < 400) continue;
+          const want = path.startsWith('/api/appos/') ? '#/components/schemas/AppsError' : '#/components/schemas/Error';
+          expect(r.content['application/json'].schema.$ref, `${method} ${path} ${status}`).toBe(want);
+        }
+      }
+    }
+    expect(Object.keys(res.json.paths['/api/events'].get.responses['200'].content)).toEqual(['text/event-stream']);
+    expect(res.json.paths['/api/appos/apps/{id}/logs'].get.responses['200'].content['text/event-stream']).toBeDefined();
     const loginErrors = res.json.paths['/auth/login'].post.responses['400'];
     expect(loginErrors.content['application/json'].schema.$ref).toBe('#/components/schemas/Error');
   });

@@ -1,40 +1,21 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CapstanError } from '../../src/server/errors.js';
 import { checkTemplateRepository, fetchStackFile } from '../../src/server/services/template-repository.js';
 import { freePort } from '../helpers/engine.js';
+import { commitRepo, startGitDaemon } from '../helpers/git-server.js';
 
 // A real git server on 127.0.0.1 (git daemon, the git:// protocol), serving a repository made here.
 let base: string;
 let scratch: string;
-let daemon: ChildProcess;
+let daemon: Awaited<ReturnType<typeof startGitDaemon>>;
 let repoUrl: string;
 /** Each fetch clones into `scratch`, so the test can see that nothing is left behind. */
 let fetchOpts: { tmpDir: string; timeoutMs: number };
 const compose = 'services:\n  web:\n    image: capstan-test/busybox:latest\n';
-
-function git(cwd: string, ...args: string[]) {
-  execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.org', ...args], { cwd, stdio: 'pipe' });
-}
-
-async function listening(port: number) {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('git daemon did not listen');
-}
 
 beforeAll(async () => {
   base = mkdtempSync(path.join(tmpdir(), 'capstan-gitd-'));
@@ -49,21 +30,13 @@ beforeAll(async () => {
   // relative, climbing to / and down to a file that exists wherever the clone is made
   symlinkSync(`${'../'.repeat(12)}${base.slice(1)}/outside.yml`, path.join(repo, 'escape-relative.yml'));
   symlinkSync('apps/web/docker-compose.yml', path.join(repo, 'inside.yml'));
-  git(repo, 'init', '-q', '-b', 'main');
-  git(repo, 'add', '-A');
-  git(repo, 'commit', '-q', '-m', 'stacks');
-  const port = await freePort();
-  daemon = spawn(
-    'git',
-    ['daemon', '--reuseaddr', '--export-all', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, base],
-    { stdio: 'ignore' },
-  );
-  await listening(port);
-  repoUrl = `git://127.0.0.1:${port}/stacks`;
+  commitRepo(repo);
+  daemon = await startGitDaemon(base);
+  repoUrl = daemon.url('stacks');
 });
 
 afterAll(() => {
-  daemon?.kill('SIGTERM');
+  daemon?.stop();
   rmSync(base, { recursive: true, force: true });
   rmSync(scratch, { recursive: true, force: true });
 });

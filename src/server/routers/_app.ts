@@ -1,3 +1,4 @@
+import { apposRouter } from './appos.js';
 import { auditRouter } from './audit.js';
 import { authRouter } from './auth.js';
 import { deploymentsRouter } from './deployments.js';
@@ -17,6 +18,7 @@ export const appRouter = router({
   images: imagesRouter,
   registries: registriesRouter,
   audit: auditRouter,
+  appos: apposRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,4 +1,3 @@
-import { on } from 'node:events';
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import {
@@ -18,7 +17,8 @@ import {
   zValidateOutput,
   type StatusEvent,
 } from '../../shared/schemas.js';
-import type { FeedItem, StatusFeed } from '../services/status-feed.js';
+import type { EventFeed, FeedEvent } from '../services/event-feed.js';
+import { feedMessages } from '../services/feed-follow.js';
 import { zFollowLogsInput, zLogsOutput, zLogsQuery } from '../../shared/logs.js';
 import { followServiceLogs, getServiceLogs, type LogDeps } from '../services/logs.js';
 import { adoptProject, discoverProjects } from '../services/adopt.js';
@@ -36,25 +36,12 @@ const logDeps = (app: { engine: { docker: LogDeps['docker'] }; serviceStore: Log
   watcher: app.watcher,
 });
 
-/** The status feed from a client's last event on (or a snapshot), then live. */
-async function* statusEvents(feed: StatusFeed, lastEventId: string | null | undefined, signal: AbortSignal | undefined) {
-  const live = on(feed, 'item', { signal }) as AsyncIterable<[FeedItem]>;
-  const after = lastEventId ? Number(lastEventId) : undefined;
-  const missed = after !== undefined ? feed.since(after) : undefined;
-  const backlog = missed ?? (await feed.snapshot());
-  let seen = missed ? after! : -1;
-  for (const item of backlog) {
-    seen = Math.max(seen, item.seq);
-    yield tracked(String(item.seq), item.event satisfies StatusEvent);
-  }
-  try {
-    for await (const [item] of live) {
-      if (item.seq <= seen) continue;
-      seen = item.seq;
-      yield tracked(String(item.seq), item.event);
-    }
-  } catch (err) {
-    if (!signal?.aborted) throw err;
+/** The service status part of the event feed, from a client's last event on (or a snapshot), then live. */
+async function* statusEvents(feed: EventFeed, lastEventId: string | null | undefined, signal: AbortSignal | undefined) {
+  const isStatus = (e: FeedEvent): e is StatusEvent => e.kind !== 'deployment';
+  for await (const m of feedMessages(feed, lastEventId, signal)) {
+    if ('snapshot' in m) for (const e of m.snapshot.filter(isStatus)) yield tracked(m.id, e);
+    else if (isStatus(m.event)) yield tracked(m.id, m.event);
   }
 }
 
@@ -249,6 +236,6 @@ export const servicesRouter = router({
    * no longer kept.
    */
   onStatus: authedProcedure.input(zResumable.optional()).subscription(({ ctx, input, signal }) =>
-    withDomainErrors(statusEvents(ctx.app.statusFeed, input?.lastEventId, signal)),
+    withDomainErrors(statusEvents(ctx.app.events, input?.lastEventId, signal)),
   ),
 });

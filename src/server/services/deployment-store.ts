@@ -72,6 +72,11 @@ export class DeploymentStore extends EventEmitter<{ change: [DeploymentRow] }> {
     return this.db.select().from(deployments).where(eq(deployments.serviceId, serviceId)).orderBy(desc(deployments.createdAt)).limit(limit);
   }
 
+  /** Every service's deployments, newest first. */
+  listRecent(limit = 50): Promise<DeploymentRow[]> {
+    return this.db.select().from(deployments).orderBy(desc(deployments.createdAt)).limit(limit);
+  }
+
   listActive(): Promise<DeploymentRow[]> {
     return this.db.select().from(deployments).where(inArray(deployments.status, ACTIVE));
   }

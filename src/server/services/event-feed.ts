@@ -1,17 +1,32 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { ServiceObject, StatusEvent } from '../../shared/schemas.js';
+import type { DeploymentObject, ServiceObject, StatusEvent } from '../../shared/schemas.js';
 import type { EngineWatcher } from '../docker/events.js';
 import type { Logger } from '../log.js';
-import type { DeploymentStore } from './deployment-store.js';
+import type { DeploymentRow, DeploymentStore } from './deployment-store.js';
+import { toDeploymentObject } from './deployment-view.js';
 import type { ServiceManager } from './services.js';
+
+/** Everything that changes, as the feed numbers it: a service's status, its removal, the engine, a deployment's step. */
+export type FeedEvent = StatusEvent | { kind: 'deployment'; deployment: DeploymentObject };
 
 export interface FeedItem {
   seq: number;
-  event: StatusEvent;
+  event: FeedEvent;
 }
 
-const RING_SIZE = 1000;
+/** A client's starting point: the events it missed, or (when they are gone) the state of everything now. */
+export type Backlog = { kind: 'missed'; items: FeedItem[] } | { kind: 'snapshot'; seq: number; events: FeedEvent[] };
+
+export interface FeedOptions {
+  /** How many events are kept for clients that reconnect. */
+  backlog?: number;
+}
+
+const DEFAULT_BACKLOG = 2000;
 const DEBOUNCE_MS = 50;
+/** Deployment versions remembered to drop a change heard twice (locally and from another process). */
+const VERSIONS_KEPT = 5000;
 
 function serviceEvent(s: ServiceObject): StatusEvent {
   return {
@@ -24,15 +39,22 @@ function serviceEvent(s: ServiceObject): StatusEvent {
 }
 
 /**
- * Every change of a service's status, as numbered events: recomputed when the
- * engine's live view, a deployment or a service changes, and emitted only
- * when something a client shows actually differs. The last events are kept,
- * so a reconnecting client resumes from the last one it saw.
+ * The one source of live state, for /api/events and the tRPC subscriptions
+ * alike: service status (recomputed when the engine's live view, a deployment
+ * or a service changes, emitted only when something a client shows differs),
+ * the engine's availability, and every step of every deployment. Events are
+ * numbered; the last ones are kept so a reconnecting client resumes from the
+ * last one it saw. Ids carry this feed's epoch, so an id from before a restart
+ * (or from another process) is never mistaken for one of ours: it gets a snapshot.
  */
-export class StatusFeed extends EventEmitter<{ item: [FeedItem] }> {
+export class EventFeed extends EventEmitter<{ item: [FeedItem] }> {
+  readonly epoch = randomBytes(4).toString('hex');
   private seq = 0;
   private readonly last = new Map<string, string>();
+  private readonly names = new Map<string, string>();
+  private readonly versions = new Map<string, number>();
   private readonly ring: FeedItem[] = [];
+  private readonly size: number;
   private engineAvailable: boolean | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
@@ -40,23 +62,50 @@ export class StatusFeed extends EventEmitter<{ item: [FeedItem] }> {
   constructor(
     private readonly services: ServiceManager,
     private readonly watcher: EngineWatcher,
-    deployments: DeploymentStore,
+    private readonly deployments: DeploymentStore,
     private readonly log: Logger,
+    options: FeedOptions = {},
   ) {
     super();
+    this.size = options.backlog ?? DEFAULT_BACKLOG;
     this.setMaxListeners(0);
     const schedule = () => this.schedule();
     watcher.on('change', schedule);
-    deployments.on('change', schedule);
+    deployments.on('change', (row) => {
+      this.deploymentChanged(row);
+      schedule();
+    });
     services.on('change', schedule);
   }
 
-  get lastSeq(): number {
-    return this.seq;
+  /** The id a client sees for an item. */
+  idOf(seq: number): string {
+    return `${this.epoch}-${seq}`;
   }
 
-  /** Items after `seq`, or undefined when they are no longer kept (the client then gets a snapshot). */
-  since(seq: number): FeedItem[] | undefined {
+  /** Where a client that last saw `lastEventId` starts: what it missed, or a snapshot when that is not kept (or the id is not ours). */
+  async backlog(lastEventId: string | null | undefined): Promise<Backlog> {
+    const seq = this.seqOf(lastEventId);
+    const missed = seq === undefined ? undefined : this.since(seq);
+    if (missed) return { kind: 'missed', items: missed };
+    return this.snapshot();
+  }
+
+  /** The name a service had when it was last seen (for a removal event). */
+  nameOf(id: string): string | undefined {
+    return this.names.get(id);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  private seqOf(id: string | null | undefined): number | undefined {
+    const m = /^([0-9a-f]{8})-(\d{1,15})$/.exec(id ?? '');
+    return m && m[1] === this.epoch ? Number(m[2]) : undefined;
+  }
+
+  private since(seq: number): FeedItem[] | undefined {
     if (seq > this.seq) return undefined;
     if (seq === this.seq) return [];
     const first = this.ring[0];
@@ -65,23 +114,29 @@ export class StatusFeed extends EventEmitter<{ item: [FeedItem] }> {
   }
 
   /** The current state of everything, numbered with the latest sequence number. */
-  async snapshot(): Promise<FeedItem[]> {
+  private async snapshot(): Promise<Backlog> {
     await this.running;
     const seq = this.seq;
-    if (!this.watcher.isAvailable()) return [{ seq, event: { kind: 'engine', available: false } }];
+    const active = (await this.deployments.listActive()).map((d): FeedEvent => ({ kind: 'deployment', deployment: toDeploymentObject(d) }));
+    if (!this.watcher.isAvailable()) return { kind: 'snapshot', seq, events: [{ kind: 'engine', available: false }, ...active] };
     const services = await this.services.list();
-    return [{ seq, event: { kind: 'engine', available: true } }, ...services.map((s) => ({ seq, event: serviceEvent(s) }))];
+    return { kind: 'snapshot', seq, events: [{ kind: 'engine', available: true }, ...services.map(serviceEvent), ...active] };
   }
 
-  stop(): void {
-    clearTimeout(this.timer);
+  private deploymentChanged(row: DeploymentRow): void {
+    // The same version can arrive twice (made here, then re-read after another process's notice).
+    if ((this.versions.get(row.id) ?? -1) >= row.version) return;
+    this.versions.delete(row.id);
+    this.versions.set(row.id, row.version);
+    if (this.versions.size > VERSIONS_KEPT) this.versions.delete(this.versions.keys().next().value!);
+    this.push({ kind: 'deployment', deployment: toDeploymentObject(row) });
   }
 
   private schedule(): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.running = this.running.then(() => this.recompute()).catch((err: unknown) => {
-        this.log.warn('status feed recompute failed', { error: String(err) });
+        this.log.warn('event feed recompute failed', { error: String(err) });
       });
     }, DEBOUNCE_MS);
   }
@@ -97,6 +152,7 @@ export class StatusFeed extends EventEmitter<{ item: [FeedItem] }> {
     const seen = new Set<string>();
     for (const s of services) {
       seen.add(s.id);
+      this.names.set(s.id, s.name);
       const event = serviceEvent(s);
       const key = JSON.stringify(event);
       if (this.last.get(s.id) !== key) {
@@ -112,10 +168,10 @@ export class StatusFeed extends EventEmitter<{ item: [FeedItem] }> {
     }
   }
 
-  private push(event: StatusEvent): void {
+  private push(event: FeedEvent): void {
     const item = { seq: ++this.seq, event };
     this.ring.push(item);
-    if (this.ring.length > RING_SIZE) this.ring.shift();
+    if (this.ring.length > this.size) this.ring.shift();
     this.emit('item', item);
   }
 }

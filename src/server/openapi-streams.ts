@@ -1,0 +1,62 @@
+// What the OpenAPI document says about the routes served beside
+// trpc-to-openapi that answer text/event-stream, and the apps API's own
+// error body and token form.
+
+type Json = Record<string, unknown>;
+
+export const APPOS_ERROR_SCHEMA: Json = {
+  type: 'object',
+  required: ['code', 'message', 'data'],
+  description: 'Every error answer on /api/appos/* has this shape',
+  properties: {
+    code: { type: 'integer', description: 'The HTTP status', example: 404 },
+    message: { type: 'string', description: 'Short, user-facing message', example: 'Service not found' },
+    data: {
+      type: 'object',
+      required: ['code'],
+      properties: {
+        code: { type: 'string', description: 'Machine-readable code, as on the rest of the API', example: 'NOT_FOUND' },
+        details: { type: 'string', description: 'Technical detail; for bad input it names the field' },
+      },
+    },
+  },
+};
+
+/** `Authorization: <token>` (no scheme), accepted on /api/appos/* and /api/events. */
+export const BARE_TOKEN_SCHEME = { type: 'apiKey' as const, in: 'header' as const, name: 'Authorization', description: 'The token from POST /auth/login, without "Bearer "' };
+
+const EVENTS_DESCRIPTION = [
+  'Server-sent events for everything that changes. Every event has an `id:`; reconnect with `Last-Event-ID` (or `?last_event_id=`) to get what was missed from a bounded backlog, or a `snapshot` event when that is gone.',
+  '',
+  '- `event: snapshot` — `{"engine":{"available"},"services":[{"id","name","status","containers"}],"deployments":[active deployment objects]}`: the state now (first event of a fresh connection).',
+  '- `event: status` — `{"id","name","status","containers"}` when a service\'s status changes; `status` is `removed` when it was deleted.',
+  '- `event: deployment` — the deployment object, on every step of every deployment.',
+  '- `event: engine` — `{"available"}` when the Docker engine goes away or comes back.',
+  '',
+  'A comment line (`: ping`) at least every 30 s. A client that stops reading is disconnected once about 1 MiB is waiting for it; it resumes with its last event id.',
+].join('\n');
+
+export function eventsPath(errorContent: Json): Json {
+  return {
+    get: {
+      tags: ['events'],
+      summary: 'Every status, deployment and engine change, live (text/event-stream)',
+      description: EVENTS_DESCRIPTION,
+      security: [{ bearerAuth: [] }, { bareToken: [] }],
+      parameters: [
+        { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' }, description: 'The id of the last event received: resume after it' },
+        { name: 'last_event_id', in: 'query', required: false, schema: { type: 'string' }, description: 'The same, for clients that cannot set headers' },
+      ],
+      responses: {
+        '200': { description: 'The event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+        '401': { description: 'No or invalid session', content: errorContent },
+        '500': { description: 'Internal server error', content: errorContent },
+      },
+    },
+  };
+}
+
+/** follow=1 on the apps API's logs: the same lines as events (`event: log`, data a log line, id the resume position). */
+export const APP_LOG_STREAM: Json = {
+  schema: { type: 'string', description: '`event: log` per line, data {"container","stream","timestamp","message"}; reconnect with Last-Event-ID to resume' },
+};
