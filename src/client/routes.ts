@@ -16,6 +16,7 @@ const Deployments = lazy(() => import('./pages/Deployments.js').then((m) => ({ d
 const ServiceSchedules = lazy(() => import('./pages/ServiceSchedules.js').then((m) => ({ default: m.ServiceSchedules })));
 const Logs = lazy(() => import('./pages/Logs.js').then((m) => ({ default: m.Logs })));
 const Images = lazy(() => import('./pages/Images.js').then((m) => ({ default: m.Images })));
+const Templates = lazy(() => import('./pages/Templates.js').then((m) => ({ default: m.Templates })));
 const Schedules = lazy(() => import('./pages/Schedules.js').then((m) => ({ default: m.Schedules })));
 const Audit = lazy(() => import('./pages/Audit.js').then((m) => ({ default: m.Audit })));
 const NotFound = lazy(() => import('./pages/NotFound.js').then((m) => ({ default: m.NotFound })));
@@ -41,6 +42,7 @@ export const routes: RouteDefinition[] = [
           { path: '/schedules', component: ServiceSchedules },
         ],
       },
+      { path: '/templates/:id?', component: Templates },
       { path: '/images', component: Images },
       { path: '/schedules', component: Schedules },
       { path: '/audit', component: Audit },

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { uniqueName } from '../helpers/engine.js';
 import { spawnCapstan, type CapstanProcess } from '../helpers/process.js';
 import { ADMIN, httpRequest, newDataDir } from '../helpers/server.js';
+import { openSse, type SseEvent } from '../helpers/sse.js';
 import { collect, testClient } from '../helpers/trpc.js';
 
 // Two real Capstan processes on one libSQL file, one PostgreSQL queue and one engine act as one system.
@@ -113,6 +114,34 @@ describe('two Capstan processes on one queue and one database', () => {
       expect(status.length).toBeGreaterThan(0);
     }
     await api(a, 'DELETE', `/api/services/${res.json.id}?mode=hard`);
+  });
+
+  it('GET /api/events on either process streams every step of a deploy requested on the other, and each has its own ids', async () => {
+    const [onA, onB] = await Promise.all([a, b].map((p) => openSse(new URL('/api/events', p.url).href, { authorization: `Bearer ${tokens.get(p)!}` })));
+    try {
+      await Promise.all([onA!, onB!].map((c) => c.waitFor((e) => e.event === 'snapshot')));
+      const res = await api(b, 'POST', '/api/services', { name: uniqueName('two-ev'), services: { x: quick() } });
+      expect(res.status, res.text).toBe(201);
+      const done = (e: SseEvent) => e.event === 'deployment' && e.json.id === res.json.deployment_id && e.json.status === 'succeeded';
+      await Promise.all([onA!, onB!].map((c) => c.waitFor(done, 60_000)));
+      for (const c of [onA!, onB!]) {
+        const steps = c.events.filter((e) => e.event === 'deployment' && e.json.id === res.json.deployment_id);
+        // Every version once, in order, whichever process ran it.
+        const lengths = steps.map((e) => e.json.steps.length);
+        expect(lengths).toEqual([...lengths].sort((x, y) => x - y));
+        expect(steps.at(-1)!.json.steps.length).toBeGreaterThan(0);
+        await c.waitFor((e) => e.event === 'status' && e.json.id === res.json.id && e.json.status === 'running', 30_000);
+      }
+      // The epochs differ: an id from one process is a snapshot on the other, never a wrong resume.
+      expect(onA!.events[0]!.id!.split('-')[0]).not.toBe(onB!.events[0]!.id!.split('-')[0]);
+      const crossed = await openSse(new URL('/api/events', b.url).href, { authorization: `Bearer ${tokens.get(b)!}`, 'last-event-id': onA!.events.at(-1)!.id! });
+      expect((await crossed.waitFor(() => true)).event).toBe('snapshot');
+      crossed.close();
+      await api(a, 'DELETE', `/api/services/${res.json.id}?mode=hard`);
+    } finally {
+      onA?.close();
+      onB?.close();
+    }
   });
 
   it('a start on one process while an update from the other runs: one after the other, and the start answers its outcome', async () => {

@@ -89,6 +89,7 @@ export function Shell(props: RouteSectionProps) {
         </A>
         <nav aria-label="Main" class="mainnav">
           <NavLink href="/">Services</NavLink>
+          <NavLink href="/templates">Templates</NavLink>
           <NavLink href="/images">Images</NavLink>
           <NavLink href="/schedules">Schedules</NavLink>
           <NavLink href="/audit">Audit log</NavLink>
