@@ -1,4 +1,5 @@
 import { A, useNavigate } from '@solidjs/router';
+import { ServiceNameField } from './ServiceNameField.js';
 import { createSignal, For, Show } from 'solid-js';
 import { PROJECT_NAME_RE } from '../../shared/compose/names.js';
 import type { TemplateSummary, TemplateVariable } from '../../shared/templates.js';
@@ -123,25 +124,17 @@ export function TemplateForm(props: { template: TemplateSummary }) {
           </div>
         )}
       </Show>
-      <div class="field">
-        <label for="template-service-name">Service name</label>
-        <input
-          id="template-service-name"
-          name="name"
-          autocomplete="off"
-          maxlength="63"
-          value={name()}
-          aria-invalid={!!nameProblem()}
-          aria-describedby="template-service-name-help"
-          onInput={(e) => {
-            setName(e.currentTarget.value);
-            setProblems(({ name: _gone, ...rest }) => rest);
-          }}
-        />
-        <p id="template-service-name-help" class={nameProblem() ? 'field-error' : 'muted small'}>
-          {nameProblem() || 'Also the compose project name of its containers, network and volumes.'}
-        </p>
-      </div>
+      <ServiceNameField
+        id="template-service-name"
+        label="Service name"
+        value={name()}
+        problem={nameProblem() || undefined}
+        help="Also the compose project name of its containers, network and volumes."
+        onInput={(v) => {
+          setName(v);
+          setProblems(({ name: _gone, ...rest }) => rest);
+        }}
+      />
       <Show when={t().variables.length > 0} fallback={<p class="muted">This template has no variables.</p>}>
         <fieldset class="template-vars">
           <legend>Variables</legend>

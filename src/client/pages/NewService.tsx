@@ -1,4 +1,5 @@
 import { A, useNavigate } from '@solidjs/router';
+import { ServiceNameField } from '../components/ServiceNameField.js';
 import { createSignal, Show } from 'solid-js';
 import { announce } from '../announce.js';
 import { api, isLostAnswer, toUiError, type UiError } from '../api.js';
@@ -107,26 +108,18 @@ export function NewService() {
         <h1>New service</h1>
       </div>
       <form class="stack" onSubmit={submit} novalidate>
-        <div class="field">
-          <label for="service-name">Name</label>
-          <input
-            id="service-name"
-            name="name"
-            autocomplete="off"
-            maxlength="63"
-            placeholder="e.g. blog"
-            value={name()}
-            aria-invalid={!!nameProblem()}
-            aria-describedby="service-name-help"
-            onInput={(e) => {
-              setName(e.currentTarget.value);
-              setNameTouched(true);
-            }}
-          />
-          <p id="service-name-help" class={nameProblem() ? 'field-error' : 'muted small'}>
-            {nameProblem() || 'Also the compose project name: containers, network and volumes are labelled with it.'}
-          </p>
-        </div>
+        <ServiceNameField
+          id="service-name"
+          label="Name"
+          placeholder="e.g. blog"
+          value={name()}
+          problem={nameProblem() || undefined}
+          help="Also the compose project name: containers, network and volumes are labelled with it."
+          onInput={(v) => {
+            setName(v);
+            setNameTouched(true);
+          }}
+        />
         <div class="compose-grid">
           <div class="field">
             <label for="definition">Definition (compose YAML)</label>

@@ -130,7 +130,10 @@ export function Service(props: RouteSectionProps) {
   const tabActive = (suffix: string) => location.pathname.replace(/\/$/, '') === `${base()}${suffix}`;
   const status = () => services[params.id]?.status ?? svc()?.status;
   // What the server warned about when this service was created (sent along by the new-service page).
-  const [createWarnings, setCreateWarnings] = createSignal<string[]>((location.state as { warnings?: string[] } | undefined)?.warnings ?? []);
+  // Read from the location reactively: the page may first render (a lazy chunk, inside the navigation's
+  // transition) before the location carries the state the create navigated with.
+  const [warningsDismissed, setWarningsDismissed] = createSignal(false);
+  const createWarnings = () => (warningsDismissed() ? [] : ((location.state as { warnings?: string[] } | null | undefined)?.warnings ?? []));
 
   return (
     <ServiceContext.Provider
@@ -188,7 +191,7 @@ export function Service(props: RouteSectionProps) {
               <div class="notice" role="status" data-testid="create-warnings">
                 <div class="card-head">
                   <strong>Created with {createWarnings().length} warning{createWarnings().length > 1 ? 's' : ''}</strong>
-                  <button type="button" class="link small" onClick={() => setCreateWarnings([])}>
+                  <button type="button" class="link small" onClick={() => setWarningsDismissed(true)}>
                     Dismiss
                   </button>
                 </div>
