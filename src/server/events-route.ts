@@ -37,10 +37,18 @@ export async function serveEvents(app: App, createContext: ReturnType<typeof cre
   if (!stream.isOpen) stop();
 }
 
+/** Each event's wire text, made once for every client that receives it. */
+const wireText = new WeakMap<FeedEvent, string>();
+
 function sendMessage(stream: SseStream, feed: EventFeed, m: FeedMessage): void {
   if (!('snapshot' in m)) {
-    const [name, data] = wireEvent(feed, m.event);
-    stream.send(name, data, m.id);
+    let text = wireText.get(m.event);
+    if (text === undefined) {
+      const [name, data] = wireEvent(feed, m.event);
+      text = SseStream.format(name, data);
+      wireText.set(m.event, text);
+    }
+    stream.sendFormatted(text, m.id);
     return;
   }
   const engine = m.snapshot.find((e) => e.kind === 'engine');

@@ -56,10 +56,19 @@ export class SseStream {
     return this.open;
   }
 
+  /** An event's name and data lines, without its id: made once when many clients get the same event. */
+  static format(event: string | undefined, data: unknown): string {
+    return `${event ? `event: ${oneLine(event)}\n` : ''}data: ${JSON.stringify(data)}\n\n`;
+  }
+
   /** One event; `data` is sent as JSON (one line: JSON never holds a raw newline). */
   send(event: string | undefined, data: unknown, id?: string): boolean {
-    const head = `${id !== undefined ? `id: ${oneLine(id)}\n` : ''}${event ? `event: ${oneLine(event)}\n` : ''}`;
-    return this.write(`${head}data: ${JSON.stringify(data)}\n\n`);
+    return this.sendFormatted(SseStream.format(event, data), id);
+  }
+
+  /** An event made by format(), with its id. */
+  sendFormatted(text: string, id?: string): boolean {
+    return this.write(id !== undefined ? `id: ${oneLine(id)}\n${text}` : text);
   }
 
   /** Resolves once what was written has gone to the kernel (or the stream ended): for producers that can wait. */

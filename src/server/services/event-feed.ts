@@ -21,9 +21,12 @@ export type Backlog = { kind: 'missed'; items: FeedItem[] } | { kind: 'snapshot'
 export interface FeedOptions {
   /** How many events are kept for clients that reconnect. */
   backlog?: number;
+  /** And how many bytes (as JSON) they may hold together: a deployment event carries all its steps. */
+  backlogBytes?: number;
 }
 
 const DEFAULT_BACKLOG = 2000;
+const DEFAULT_BACKLOG_BYTES = 8 << 20;
 const DEBOUNCE_MS = 50;
 /** Deployment versions remembered to drop a change heard twice (locally and from another process). */
 const VERSIONS_KEPT = 5000;
@@ -54,7 +57,10 @@ export class EventFeed extends EventEmitter<{ item: [FeedItem] }> {
   private readonly names = new Map<string, string>();
   private readonly versions = new Map<string, number>();
   private readonly ring: FeedItem[] = [];
+  private readonly sizes: number[] = [];
+  private ringBytes = 0;
   private readonly size: number;
+  private readonly maxBytes: number;
   private engineAvailable: boolean | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
@@ -68,6 +74,7 @@ export class EventFeed extends EventEmitter<{ item: [FeedItem] }> {
   ) {
     super();
     this.size = options.backlog ?? DEFAULT_BACKLOG;
+    this.maxBytes = options.backlogBytes ?? DEFAULT_BACKLOG_BYTES;
     this.setMaxListeners(0);
     const schedule = () => this.schedule();
     watcher.on('change', schedule);
@@ -170,8 +177,14 @@ export class EventFeed extends EventEmitter<{ item: [FeedItem] }> {
 
   private push(event: FeedEvent): void {
     const item = { seq: ++this.seq, event };
+    const bytes = JSON.stringify(event).length;
     this.ring.push(item);
-    if (this.ring.length > this.size) this.ring.shift();
+    this.sizes.push(bytes);
+    this.ringBytes += bytes;
+    while (this.ring.length > 1 && (this.ring.length > this.size || this.ringBytes > this.maxBytes)) {
+      this.ring.shift();
+      this.ringBytes -= this.sizes.shift()!;
+    }
     this.emit('item', item);
   }
 }
