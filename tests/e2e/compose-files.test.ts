@@ -147,7 +147,11 @@ describe('compose text, .env and project files in the dashboard', () => {
     await page.getByRole('button', { name: 'Create and deploy' }).click();
     await page.waitForURL(/\/services\/[^/]+\?deployment=/);
     const banner = page.getByTestId('create-warnings');
-    await banner.waitFor();
+    // When it does not come, say what the page shows instead (this wait has failed in full runs only).
+    await banner.waitFor().catch(async (err: Error) => {
+      const shown = await page.locator('main').innerText().catch(() => '(no main)');
+      throw new Error(`${err.message}\nurl: ${page.url()}\nstate: ${JSON.stringify(await page.evaluate(() => history.state))}\npage: ${shown.slice(0, 1500)}\nerrors: ${errors.join(' | ')}`);
+    });
     expect(await banner.textContent()).toMatch(/Created with 1 warning.*"NOTE" variable is not set/);
     await banner.getByRole('button', { name: 'Dismiss' }).click();
     await expect.poll(() => banner.count()).toBe(0);
