@@ -25,8 +25,8 @@ export interface EmbeddedJobsDatabase {
   stop(): Promise<void>;
 }
 
-const DATABASE = 'capstan_jobs';
-const USER = 'capstan';
+export const DATABASE = 'capstan_jobs';
+export const USER = 'capstan';
 
 async function freePort(): Promise<number> {
   const srv = createServer();

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { SessionStore } from '../server/auth/sessions.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Logger as GraphileLogger, makeWorkerUtils, parseCrontab, run, type Runner, type Task, type TaskList, type WorkerEvents, type WorkerUtils } from 'graphile-worker';
@@ -32,6 +33,8 @@ export interface JobsOptions {
   log: Logger;
   deps: RunnerDeps;
   scheduleDeps: Omit<ScheduledRunDeps, 'queue'>;
+  /** The session cache, told when another process ends sessions. */
+  sessions?: SessionStore;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -106,7 +109,7 @@ export async function startJobs(opts: JobsOptions): Promise<Jobs> {
   try {
     await notifications.start();
     // Before the runner: the first job's changes already reach the other processes.
-    shareChanges(notifications, { deployments: deps.deployments, services: deps.services }, log);
+    shareChanges(notifications, { deployments: deps.deployments, services: deps.services, ...(opts.sessions ? { sessions: opts.sessions } : {}) }, log);
     const logger = graphileLogger(log);
     utils = await makeWorkerUtils({ pgPool, logger });
     await utils.migrate();

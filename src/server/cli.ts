@@ -1,4 +1,5 @@
 import { userInfo } from 'node:os';
+import { tellRunningServers } from '../jobs/tell-servers.js';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { createApp, type App } from './app.js';
@@ -94,7 +95,11 @@ export async function runCli(args: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 64;
   }
-  const app = await createApp(loadConfig(), createLogger('warn'));
+  const config = loadConfig();
+  const app = await createApp(config, createLogger('warn'));
+  // Running servers keep validated sessions in memory: they are told what this command ended.
+  const ended: string[] = [];
+  app.sessions.publish = (what) => void ended.push(what);
   /** Runs one user operation through the audit wrapper, success or failure (never the password). */
   const userOperation = (action: string, operation: () => Promise<UserSummary>): Promise<UserSummary> =>
     audited(app.audit, action, { actor: 'cli', details: { username: name, os_user: osUser() } }, async (note) => {
@@ -131,6 +136,7 @@ export async function runCli(args: string[]): Promise<number> {
         return 64;
     }
   } finally {
+    await tellRunningServers(config.dataDir, config.jobsDatabaseUrl, 'capstan_session', ended);
     app.database.close();
   }
 }

@@ -17,6 +17,7 @@ import { apposErrorBody, contractError, isApposPath, reshapeErrorBody } from './
 import { answerStatusOf } from './response-status.js';
 import { serveAppLogStream, wantsAppLogStream } from './appos-logs.js';
 import { serveEvents, wantsEvents } from './events-route.js';
+import { serveHotRead, wantsHotRead } from './hot-reads.js';
 import { serveTextLogs, wantsTextLogs } from './logs-text.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { appRouter } from './routers/_app.js';
@@ -190,6 +191,7 @@ type PlainRoute = [
 
 /** Routes trpc-to-openapi cannot serve (it answers JSON only): streams and text, with the same auth and errors. */
 const PLAIN_ROUTES: PlainRoute[] = [
+  [wantsHotRead, serveHotRead],
   [wantsEvents, serveEvents],
   [wantsAuditExport, serveAuditExport],
   [wantsTextLogs, serveTextLogs],

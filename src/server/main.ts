@@ -47,6 +47,7 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
       dataDir: config.dataDir,
       databaseUrl: config.jobsDatabaseUrl,
       log,
+      sessions: app.sessions,
       deps: {
         docker: app.engine.docker,
         store: app.serviceStore,

@@ -169,6 +169,16 @@ describe('two Capstan processes on one queue and one database', () => {
     }
   }, 120_000);
 
+  it('a logout on one process ends the session on the other at once, though the other had it cached', async () => {
+    const login = await httpRequest(a.url, 'POST', '/auth/login', { body: ADMIN });
+    const token = login.json.token as string;
+    expect((await httpRequest(b.url, 'GET', '/api/health/status', { token })).status).toBe(200);
+    expect((await httpRequest(b.url, 'GET', '/api/health/status', { token })).status).toBe(200);
+    expect((await httpRequest(a.url, 'POST', '/auth/logout', { token })).status).toBe(200);
+    // Well within the 5 s the cache would otherwise trust it: the notice, not the expiry, ended it.
+    await expect.poll(async () => (await httpRequest(b.url, 'GET', '/api/health/status', { token })).status, { timeout: 2000, interval: 50 }).toBe(401);
+  });
+
   it('login failures split across the processes count together: the 6th attempt is 429 on either', async () => {
     const username = uniqueName('nobody');
     const wrong = { username, password: 'not-the-password' };

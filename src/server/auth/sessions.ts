@@ -48,8 +48,24 @@ export interface ValidSession {
   refreshed: boolean;
 }
 
+/** How long a validated session is trusted from memory: bounds what a change made outside every server process (the CLI) takes to apply. */
+const CACHE_MS = 5_000;
+const CACHE_MAX = 10_000;
+/** lucia moves the expiry forward once less than half of it is left; a session that close to it is validated in the database. */
+const REFRESH_BEFORE_MS = (SESSION_DAYS / 2) * 86_400_000;
+
+interface Cached {
+  user: SessionUser;
+  expiresAt: Date;
+  at: number;
+}
+
 export class SessionStore {
   private readonly lucia: ReturnType<typeof createLucia>;
+  /** Validated sessions by id; dropped at once on logout, password change and user removal (here, and in other processes through publish). */
+  private readonly cache = new Map<string, Cached>();
+  /** Set once the cross-process notifications run: tells the other processes what to forget. */
+  publish: ((what: string) => void) | undefined;
 
   constructor(db: Db) {
     this.lucia = createLucia(db);
@@ -64,22 +80,46 @@ export class SessionStore {
   async validate(token: string): Promise<ValidSession | null> {
     // Tokens are lowercase base32; refuse anything else before touching the database.
     if (!/^[a-z0-9]{16,128}$/.test(token)) return null;
-    const { session, user } = await this.lucia.validateSession(sessionIdOf(token));
-    if (!session) return null;
-    return {
-      user: { id: user.id, username: user.username },
-      token,
-      expiresAt: session.expiresAt,
-      refreshed: session.fresh,
-    };
+    const id = sessionIdOf(token);
+    const now = Date.now();
+    const hit = this.cache.get(id);
+    if (hit && now - hit.at < CACHE_MS && hit.expiresAt.getTime() - now > REFRESH_BEFORE_MS) {
+      return { user: hit.user, token, expiresAt: hit.expiresAt, refreshed: false };
+    }
+    const { session, user } = await this.lucia.validateSession(id);
+    if (!session) {
+      this.cache.delete(id);
+      return null;
+    }
+    const valid = { user: { id: user.id, username: user.username }, token, expiresAt: session.expiresAt, refreshed: session.fresh };
+    this.cache.delete(id);
+    this.cache.set(id, { user: valid.user, expiresAt: valid.expiresAt, at: now });
+    if (this.cache.size > CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+    return valid;
   }
 
-  invalidate(token: string): Promise<void> {
-    return this.lucia.invalidateSession(sessionIdOf(token));
+  async invalidate(token: string): Promise<void> {
+    const id = sessionIdOf(token);
+    this.forget(`session:${id}`);
+    await this.lucia.invalidateSession(id);
+    // Again after the write: a validation that raced the delete must not leave the session cached.
+    this.forget(`session:${id}`);
+    this.publish?.(`session:${id}`);
   }
 
-  invalidateUser(userId: string): Promise<void> {
-    return this.lucia.invalidateUserSessions(userId);
+  async invalidateUser(userId: string): Promise<void> {
+    this.forget(`user:${userId}`);
+    await this.lucia.invalidateUserSessions(userId);
+    this.forget(`user:${userId}`);
+    this.publish?.(`user:${userId}`);
+  }
+
+  /** Drops cached sessions: `session:<id>`, `user:<id>`, or `all` (the notifications were cut: anything may have changed). */
+  forget(what: string): void {
+    if (what === 'all') return this.cache.clear();
+    const [kind, id] = [what.slice(0, what.indexOf(':')), what.slice(what.indexOf(':') + 1)];
+    if (kind === 'session') this.cache.delete(id);
+    else if (kind === 'user') for (const [sid, c] of this.cache) if (c.user.id === id) this.cache.delete(sid);
   }
 
   deleteExpired(): Promise<void> {

@@ -10,6 +10,7 @@ import { ENV_FILE } from './project-files.js';
 import { invalidProject, type ProjectLoader } from './project-loader.js';
 import { checkSubmission, renameRefused, validateSubmission, writeChecked, type ValidateResult } from './service-edits.js';
 import { nameTaken, type ServiceRow, type ServiceStore } from './service-store.js';
+import { ServiceReadView } from './read-view.js';
 import { toServiceObject } from './service-view.js';
 
 export type DeleteMode = 'soft' | 'hard';
@@ -42,6 +43,9 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
   /** Set once the cross-process notifications run: tells the other processes' status feeds. */
   publish: ((id: string) => void) | undefined;
 
+  /** The list and health, from memory (read-view.ts). */
+  readonly view: ServiceReadView;
+
   constructor(
     private readonly docker: Docker,
     private readonly store: ServiceStore,
@@ -50,6 +54,7 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
   ) {
     super();
     this.setMaxListeners(0);
+    this.view = new ServiceReadView(store, watcher, deployments, this);
   }
 
   /** The project folders, as the store reads them. */
@@ -58,8 +63,7 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
   }
 
   async list(): Promise<ServiceObject[]> {
-    const [containers, rows, active] = await Promise.all([this.watcher.containers(), this.store.list(), this.activeServiceIds()]);
-    return rows.map((row) => toServiceObject(row, containers, active.has(row.id)));
+    return (await this.view.current()).list;
   }
 
   async get(id: string): Promise<ServiceObject> {
@@ -197,10 +201,6 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
   /** Another process changed a service (undefined: maybe any, after a lost connection): only the local feed hears it. */
   changedElsewhere(id: string | undefined): void {
     this.emit('change', id ?? '');
-  }
-
-  private async activeServiceIds(): Promise<Set<string>> {
-    return new Set((await this.deployments.listActive()).map((d) => d.serviceId));
   }
 
   private async writable(id: string): Promise<ServiceRow> {

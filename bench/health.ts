@@ -1,0 +1,125 @@
+/**
+ * GET /api/health/status under load: 100 keep-alive connections for 20 s
+ * against a Capstan process with N services (2 containers each), and the
+ * peer, a bare node:http process answering the same bytes. Also GET
+ * /api/services against the raw Engine list call, and the Capstan process's
+ * RSS across the load (it should come back flat). Private engine of
+ * scripts/test-env.sh; everything created is removed.
+ *   npx tsx bench/health.ts [services=200] [seconds=20] [connections=100]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnCapstan } from '../tests/helpers/process.js';
+
+const SERVICES = Number(process.argv[2] ?? 200);
+const SECONDS = Number(process.argv[3] ?? 20);
+const CONNECTIONS = Number(process.argv[4] ?? 100);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function testEnv(): Record<string, string> {
+  const out = execFileSync('bash', [path.join(root, 'scripts/test-env.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const pairs = out.split('\n').map((l) => /^([A-Z_]+)=(.*)$/.exec(l.trim()));
+  return Object.fromEntries(pairs.filter((m) => m !== null).map((m) => [m[1]!, m[2]!]));
+}
+
+const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+/** A closed-loop load: each connection sends the next request when the answer is in. */
+async function load(url: string, headers: Record<string, string>, seconds: number, connections: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const latencies: number[] = [];
+  let errors = 0;
+  const until = Date.now() + seconds * 1000;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const t0 = performance.now();
+      const req = http.get(url, { agent, headers }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode === 200) latencies.push(performance.now() - t0);
+          else errors++;
+          resolve();
+        });
+      });
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+    });
+  await Promise.all(Array.from({ length: connections }, async () => { while (Date.now() < until) await one(); }));
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
+  return { rps: latencies.length / seconds, p50: pct(0.5), p99: pct(0.99), errors };
+}
+
+async function median(n: number, f: () => Promise<unknown>): Promise<number> {
+  const t: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await f();
+    t.push(performance.now() - t0);
+  }
+  return t.sort((a, b) => a - b)[Math.floor(n / 2)]!;
+}
+
+const env = testEnv();
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'capstan-bench-health-'));
+const capstan = await spawnCapstan({ CAPSTAN_DATA_DIR: dataDir, DOCKER_HOST: env.DOCKER_HOST!, CAPSTAN_ADMIN_USERNAME: 'admin', CAPSTAN_ADMIN_PASSWORD: 'bench-password-1' });
+const api = async (method: string, p: string, token?: string, body?: unknown) => {
+  const res = await fetch(new URL(p, capstan.url), { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: res.status, json: (await res.json().catch(() => undefined)) as any };
+};
+const ids: string[] = [];
+try {
+  const token = (await api('POST', '/auth/login', undefined, { username: 'admin', password: 'bench-password-1' })).json.token as string;
+  const yaml = `services:\n  a:\n    image: ${env.CAPSTAN_TEST_IMAGE}\n    command: ["sleep", "86400"]\n    init: true\n  b:\n    image: ${env.CAPSTAN_TEST_IMAGE}\n    command: ["sleep", "86400"]\n    init: true\n`;
+  for (let i = 0; i < SERVICES; i += 10) {
+    const batch = await Promise.all(Array.from({ length: Math.min(10, SERVICES - i) }, (_, j) => api('POST', '/api/services', token, { name: `bench-h-${process.pid}-${i + j}`, yaml })));
+    for (const r of batch) if (r.json?.id) ids.push(r.json.id);
+  }
+  for (;;) {
+    const h = (await api('GET', '/api/health/status', token)).json;
+    if (h.services.every((s: { status: string }) => s.status === 'running')) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const pid = capstan.child.pid!;
+  const headers = { authorization: `Bearer ${token}` };
+  const body = await (await fetch(new URL('/api/health/status', capstan.url), { headers })).text();
+
+  // The peer: a bare node:http server in its own process, answering the same bytes.
+  const peerProc = spawn(process.execPath, ['-e', `const b=${JSON.stringify(body)};require('http').createServer((q,s)=>{s.writeHead(200,{'content-type':'application/json; charset=utf-8','content-length':Buffer.byteLength(b)});s.end(b)}).listen(0,'127.0.0.1',function(){console.log(this.address().port)})`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const peerPort = await new Promise<number>((resolve) => peerProc.stdout!.once('data', (d) => resolve(Number(String(d).trim()))));
+
+  const rss0 = rssMiB(pid);
+  const ours = await load(new URL('/api/health/status', capstan.url).href, headers, SECONDS, CONNECTIONS);
+  const rss1 = rssMiB(pid);
+  const peer = await load(`http://127.0.0.1:${peerPort}/`, {}, SECONDS, CONNECTIONS);
+  peerProc.kill();
+  console.log(`health ${SERVICES} services, ${CONNECTIONS} connections, ${SECONDS} s: capstan ${ours.rps.toFixed(0)} req/s (p50 ${ours.p50.toFixed(1)} ms, p99 ${ours.p99.toFixed(1)} ms, ${ours.errors} errors), peer ${peer.rps.toFixed(0)} req/s (p99 ${peer.p99.toFixed(1)} ms), ratio ${(ours.rps / peer.rps).toFixed(2)}`);
+
+  // Memory: more rounds of the same load; RSS should settle, not climb.
+  const rounds = [rss0, rss1];
+  for (let i = 0; i < 3; i++) {
+    await load(new URL('/api/health/status', capstan.url).href, headers, SECONDS, CONNECTIONS);
+    rounds.push(rssMiB(pid));
+  }
+  console.log(`capstan RSS across ${rounds.length - 1} rounds of that load: ${rounds.map((r) => r.toFixed(0)).join(' → ')} MiB`);
+
+  // GET /api/services against the raw Engine list call it replaces.
+  const sock = new URL(env.DOCKER_HOST!).pathname;
+  const engineList = () => new Promise<void>((resolve, reject) => http.get({ socketPath: sock, path: '/containers/json?all=1' }, (r) => r.resume().on('end', resolve)).on('error', reject));
+  const list = await median(50, () => fetch(new URL('/api/services', capstan.url), { headers }).then((r) => r.text()));
+  const raw = await median(50, engineList);
+  console.log(`GET /api/services p50: capstan ${list.toFixed(2)} ms, peer ${raw.toFixed(2)} ms (engine GET /containers/json?all=1), ratio ${(list / raw).toFixed(2)}`);
+} finally {
+  const token = (await api('POST', '/auth/login', undefined, { username: 'admin', password: 'bench-password-1' }).catch(() => ({ json: {} }))).json?.token;
+  for (let i = 0; i < ids.length; i += 10) await Promise.all(ids.slice(i, i + 10).map((id) => api('DELETE', `/api/services/${id}?mode=hard`, token)));
+  capstan.child.kill('SIGTERM');
+  await capstan.exited;
+  rmSync(dataDir, { recursive: true, force: true });
+}

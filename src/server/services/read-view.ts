@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import type { HealthStatus, ServiceObject } from '../../shared/schemas.js';
+import type { ContainerInfo } from '../docker/containers.js';
+import type { EngineWatcher } from '../docker/events.js';
+import type { DeploymentStore } from './deployment-store.js';
+import type { ServiceStore } from './service-store.js';
+import { toServiceObject } from './service-view.js';
+
+/** A read that must show host edits of a project folder shows them after at most this long. */
+const MAX_AGE_MS = 2000;
+
+/** One JSON answer, serialized once per change, with the ETag of its bytes. */
+export interface CachedJson {
+  json: string;
+  etag: string;
+}
+
+export interface ReadSnapshot {
+  list: ServiceObject[];
+  byId: Map<string, ServiceObject>;
+  services: CachedJson;
+  health: CachedJson;
+}
+
+const cached = (value: unknown): CachedJson => {
+  const json = JSON.stringify(value);
+  return { json, etag: `"${createHash('sha1').update(json).digest('base64url')}"` };
+};
+
+/**
+ * The service list and health as reads see them, from memory: rebuilt only
+ * when something they show may have changed (an engine event, a deployment's
+ * change, a service's change, here or in another process) or after MAX_AGE_MS
+ * (a file edited on the host), once for all the requests that wait for it.
+ * Containers are indexed by service once per rebuild, not scanned per service.
+ */
+export class ServiceReadView {
+  private version = 0;
+  private built: { version: number; at: number; snapshot: ReadSnapshot } | undefined;
+  private building: Promise<ReadSnapshot> | undefined;
+
+  constructor(
+    private readonly store: ServiceStore,
+    private readonly watcher: EngineWatcher,
+    private readonly deployments: DeploymentStore,
+    changes: { on(event: 'change', listener: () => void): unknown },
+  ) {
+    const bump = () => void this.version++;
+    watcher.on('change', bump);
+    watcher.on('availability', bump);
+    deployments.on('change', bump);
+    changes.on('change', bump);
+  }
+
+  /** Forget the snapshot: the next read rebuilds (a write that emits no change). */
+  invalidate(): void {
+    this.version++;
+  }
+
+  async current(): Promise<ReadSnapshot> {
+    const b = this.built;
+    if (b && b.version === this.version && Date.now() - b.at < MAX_AGE_MS) return b.snapshot;
+    this.building ??= this.build().finally(() => (this.building = undefined));
+    return this.building;
+  }
+
+  private async build(): Promise<ReadSnapshot> {
+    const version = this.version;
+    const at = Date.now();
+    const [containers, rows, active] = await Promise.all([this.watcher.containers(), this.store.list(), this.deployments.listActive()]);
+    const busy = new Set(active.map((d) => d.serviceId));
+    const { byService, byProject } = indexContainers(containers);
+    const list = rows.map((row) => {
+      // What belongsTo() can match: by Capstan's id label, or (adopted) by project name without one.
+      const mine = [...(byService.get(row.id) ?? []), ...(row.adopted ? (byProject.get(row.name) ?? []) : [])];
+      return toServiceObject(row, mine, busy.has(row.id));
+    });
+    const snapshot: ReadSnapshot = {
+      list,
+      byId: new Map(list.map((s) => [s.id, s])),
+      services: cached(list),
+      health: cached({ services: list.map((s) => ({ id: s.id, name: s.name, status: s.status })) } satisfies HealthStatus),
+    };
+    this.built = { version, at, snapshot };
+    return snapshot;
+  }
+}
+
+function indexContainers(all: ContainerInfo[]) {
+  const byService = new Map<string, ContainerInfo[]>();
+  const byProject = new Map<string, ContainerInfo[]>();
+  for (const c of all) {
+    const [map, key] = c.serviceId ? [byService, c.serviceId] : [byProject, c.project];
+    if (!key) continue;
+    const list = map.get(key);
+    if (list) list.push(c);
+    else map.set(key, [c]);
+  }
+  return { byService, byProject };
+}
