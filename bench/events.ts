@@ -6,29 +6,22 @@
  * (scripts/test-env.sh). Prints deliveries per second and the ratio.
  *   npx tsx bench/events.ts [clients=50] [changes=200]
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/server/env.js';
 import { silentLogger } from '../src/server/log.js';
 import { startCapstan } from '../src/server/main.js';
 import { toDeploymentObject } from '../src/server/services/deployment-view.js';
 import { openSse } from '../tests/helpers/sse.js';
+import { testEnv } from './test-env.js';
 
 const CLIENTS = Number(process.argv[2] ?? 50);
 const CHANGES = Number(process.argv[3] ?? 200);
 const NAME = `bench-events-${process.pid}`;
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-function testEnv(): Record<string, string> {
-  const out = execFileSync('bash', [path.join(root, 'scripts/test-env.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const pairs = out.split('\n').map((l) => /^([A-Z_]+)=(.*)$/.exec(l.trim()));
-  return Object.fromEntries(pairs.filter((m) => m !== null).map((m) => [m[1]!, m[2]!]));
-}
 
 const env = testEnv();
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'capstan-bench-events-'));

@@ -7,24 +7,18 @@
  * scripts/test-env.sh; everything created is removed.
  *   npx tsx bench/health.ts [services=200] [seconds=20] [connections=100]
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { spawnCapstan } from '../tests/helpers/process.js';
+import { testEnv } from './test-env.js';
 
 const SERVICES = Number(process.argv[2] ?? 200);
 const SECONDS = Number(process.argv[3] ?? 20);
 const CONNECTIONS = Number(process.argv[4] ?? 100);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-function testEnv(): Record<string, string> {
-  const out = execFileSync('bash', [path.join(root, 'scripts/test-env.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const pairs = out.split('\n').map((l) => /^([A-Z_]+)=(.*)$/.exec(l.trim()));
-  return Object.fromEntries(pairs.filter((m) => m !== null).map((m) => [m[1]!, m[2]!]));
-}
 
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
