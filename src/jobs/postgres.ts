@@ -65,6 +65,38 @@ class LogTail {
   }
 }
 
+/**
+ * PostgreSQL's defaults are sized for a database server; this one holds a job
+ * queue of a few small tables. Given on the command line, so a data dir made
+ * by an earlier version gets them too. Durability is kept: fsync and
+ * synchronous_commit stay on.
+ */
+export const JOB_QUEUE_SETTINGS = [
+  'shared_buffers=16MB',
+  // The worker's pool (10, LISTEN included), the notifications client, and room for a psql and a restart's overlap.
+  'max_connections=20',
+  'superuser_reserved_connections=2',
+  'work_mem=1MB',
+  'maintenance_work_mem=16MB',
+  'autovacuum_max_workers=1',
+  'autovacuum_worker_slots=1',
+  'max_wal_size=64MB',
+  'min_wal_size=32MB',
+  // No replicas: minimal WAL, and no WAL senders, slots or logical replication launcher.
+  'wal_level=minimal',
+  'max_wal_senders=0',
+  'max_replication_slots=0',
+  'max_logical_replication_workers=0',
+  // The queue's queries are small: no parallel workers, no JIT (which would map LLVM into a backend).
+  'max_worker_processes=2',
+  'max_parallel_workers=0',
+  'max_parallel_workers_per_gather=0',
+  'max_parallel_maintenance_workers=0',
+  'jit=off',
+  // Synchronous reads: no I/O worker processes (PostgreSQL 18 starts three by default).
+  'io_method=sync',
+];
+
 const START_DEADLINE_MS = 120_000;
 
 /**
@@ -116,7 +148,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    postgresFlags: ['listen_addresses=127.0.0.1', 'unix_socket_directories=', ...JOB_QUEUE_SETTINGS].flatMap((setting) => ['-c', setting]),
     onLog: (message) => {
       tail.add(message);
       log.debug('postgres', { message: message.trim() });

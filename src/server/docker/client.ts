@@ -4,6 +4,8 @@ import https from 'node:https';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+// Before dockerode: it loads gRPC at once otherwise (see lazy-grpc.ts).
+import './lazy-grpc.js';
 import Docker from 'dockerode';
 import type { Config } from '../env.js';
 

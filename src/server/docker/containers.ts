@@ -20,6 +20,12 @@ export interface ContainerInfo {
   health: ContainerHealth;
   labels: Record<string, string>;
   ports: { ip?: string; privatePort: number; publicPort?: number; type: string }[];
+  /**
+   * Whether it was created with a TTY (its log is then one raw stream, not
+   * multiplexed). The list call does not say; the engine watcher fills it in
+   * with one inspect per container (it never changes for a container id).
+   */
+  tty?: boolean;
 }
 
 const STOP_TIMEOUT_S = 10;
@@ -124,11 +130,12 @@ export function stopContainer(docker: Docker, id: string, name = id, timeoutS = 
   }, `Could not stop container ${name}`, Math.max(SLOW_CALL_MS, (timeoutS + 20) * 1000));
 }
 
-export function restartContainer(docker: Docker, id: string, name = id): Promise<void> {
+/** `timeoutS`: as for stopContainer, the service's stop_grace_period. */
+export function restartContainer(docker: Docker, id: string, name = id, timeoutS = STOP_TIMEOUT_S): Promise<void> {
   return engineCall(
-    (abortSignal) => docker.getContainer(id).restart({ t: STOP_TIMEOUT_S, abortSignal }) as Promise<void>,
+    (abortSignal) => docker.getContainer(id).restart({ t: timeoutS, abortSignal }) as Promise<void>,
     `Could not restart container ${name}`,
-    SLOW_CALL_MS,
+    Math.max(SLOW_CALL_MS, (timeoutS + 20) * 1000),
   );
 }
 
@@ -149,6 +156,11 @@ export function renameContainer(docker: Docker, id: string, newName: string): Pr
 
 export function inspectContainer(docker: Docker, id: string): Promise<Docker.ContainerInspectInfo> {
   return engineCall((abortSignal) => docker.getContainer(id).inspect({ abortSignal }), 'Could not inspect container');
+}
+
+/** Config.Tty, fixed when the container is created. */
+export async function containerHasTty(docker: Docker, id: string): Promise<boolean> {
+  return Boolean((await inspectContainer(docker, id)).Config.Tty);
 }
 
 /**

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type Docker from 'dockerode';
 import { CapstanError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { listComposeContainers, type ContainerInfo } from './containers.js';
+import { containerHasTty, listComposeContainers, type ContainerInfo } from './containers.js';
 import { ENGINE_DEADLINE_MS, toEngineError } from './errors.js';
 import { LABEL_PROJECT } from './labels.js';
 
@@ -16,6 +16,8 @@ interface DockerEvent {
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 5000;
 const RESYNC_DEBOUNCE_MS = 150;
+/** Inspects in flight at once while learning the TTY of containers seen for the first time. */
+const TTY_LEARNERS = 4;
 
 /**
  * The live view of every compose container, kept from the engine's event
@@ -32,6 +34,9 @@ export class EngineWatcher extends EventEmitter<{ change: []; availability: [boo
   private resyncTimer: NodeJS.Timeout | undefined;
   private firstAttempt: Promise<void>;
   private settleFirst: () => void = () => {};
+  /** Config.Tty by container id: the list call does not report it, and it never changes for an id. */
+  private ttys = new Map<string, boolean>();
+  private ttyLearning = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly docker: Docker,
@@ -72,8 +77,51 @@ export class EngineWatcher extends EventEmitter<{ change: []; availability: [boo
   /** Lists again now, for callers that just changed containers and want the view to show it. */
   async resync(): Promise<void> {
     const list = await listComposeContainers(this.docker);
-    this.view = new Map(list.map((c) => [c.id, c]));
+    this.view = new Map(list.map((c) => [c.id, this.withTty(c)]));
+    this.learnTtys();
     this.emit('change');
+  }
+
+  /**
+   * Whether the container has a TTY (how its log is framed): from the view,
+   * or, for one not learnt yet, one inspect whose answer the view keeps.
+   */
+  ttyOf(id: string): Promise<boolean> {
+    const known = this.ttys.get(id);
+    if (known !== undefined) return Promise.resolve(known);
+    let learning = this.ttyLearning.get(id);
+    if (!learning) {
+      learning = containerHasTty(this.docker, id)
+        .then((tty) => {
+          this.ttys.set(id, tty);
+          const c = this.view.get(id);
+          if (c) this.view.set(id, { ...c, tty });
+          return tty;
+        })
+        .finally(() => this.ttyLearning.delete(id));
+      this.ttyLearning.set(id, learning);
+    }
+    return learning;
+  }
+
+  private withTty(c: ContainerInfo): ContainerInfo {
+    const tty = this.ttys.get(c.id);
+    if (tty !== undefined) c.tty = tty;
+    return c;
+  }
+
+  /** One inspect per container the view shows for the first time (a few at once), so log reads need none. */
+  private learnTtys(): void {
+    for (const id of this.ttys.keys()) if (!this.view.has(id)) this.ttys.delete(id);
+    const unknown = [...this.view.values()].filter((c) => c.tty === undefined && !this.ttyLearning.has(c.id)).map((c) => c.id);
+    let next = 0;
+    const learner = async () => {
+      while (next < unknown.length && !this.stopped) {
+        // Gone meanwhile, or not reachable: a log read asks again.
+        await this.ttyOf(unknown[next++]!).catch(() => undefined);
+      }
+    };
+    for (let i = 0; i < Math.min(TTY_LEARNERS, unknown.length); i++) void learner();
   }
 
   private async loop(): Promise<void> {

@@ -1,7 +1,6 @@
 import type Docker from 'dockerode';
 import type { LogLine, LogsQuery } from '../../shared/logs.js';
 import type { ContainerInfo } from '../docker/containers.js';
-import { inspectContainer } from '../docker/containers.js';
 import type { EngineWatcher } from '../docker/events.js';
 import { followLogs, readLogs, toDockerSince, type LogFollower, type LogSource } from '../docker/logs.js';
 import { CapstanError } from '../errors.js';
@@ -37,21 +36,43 @@ function pick(row: ServiceRow, all: ContainerInfo[], container: string | undefin
   return one;
 }
 
-async function source(docker: Docker, info: ContainerInfo): Promise<LogSource> {
-  const inspected = await inspectContainer(docker, info.id);
-  return { id: info.id, name: info.name, tty: Boolean(inspected.Config.Tty) };
+/** How to read one container's log; the TTY flag comes from the live view (an inspect only for one it has not learnt yet). */
+async function source(watcher: EngineWatcher, info: ContainerInfo): Promise<LogSource> {
+  return { id: info.id, name: info.name, tty: info.tty ?? (await watcher.ttyOf(info.id)) };
 }
 
-/** The last `tail` lines of each container, merged in time order. */
+/**
+ * The last `tail` lines of each container, merged in time order. The engine
+ * is asked for the containers labelled with the service's id while its row
+ * is read, not after: the row only confirms (or corrects) that set.
+ */
 export async function getServiceLogs(deps: LogDeps, query: LogsQuery): Promise<LogLine[]> {
-  const row = await deps.store.get(query.id);
-  const targets = pick(row, await deps.watcher.containers(), query.container).filter((t) => t.info);
+  const rowRead = deps.store.get(query.id);
+  // Awaited below: an unknown service stays a 404, before any engine error.
+  rowRead.catch(() => undefined);
+  let all: ContainerInfo[];
+  try {
+    all = await deps.watcher.containers();
+  } catch (err) {
+    await rowRead;
+    throw err;
+  }
   const window = {
     tail: query.tail,
     ...(query.since ? { since: toUnixSeconds(query.since) } : {}),
     ...(query.until ? { until: toUnixSeconds(query.until) } : {}),
   };
-  const perContainer = await Promise.all(targets.map(async (t) => readLogs(deps.docker, await source(deps.docker, t.info!), window)));
+  const read = (info: ContainerInfo) => source(deps.watcher, info).then((src) => readLogs(deps.docker, src, window));
+  const early = new Map<string, Promise<LogLine[]>>();
+  for (const c of all) {
+    if (c.serviceId !== query.id || (query.container && c.name !== query.container && c.key !== query.container)) continue;
+    const lines = read(c);
+    // A read the row turns out not to want must not be an unhandled rejection.
+    lines.catch(() => undefined);
+    early.set(c.id, lines);
+  }
+  const targets = pick(await rowRead, all, query.container).filter((t) => t.info);
+  const perContainer = await Promise.all(targets.map((t) => early.get(t.info!.id) ?? read(t.info!)));
   return perContainer.flat().sort(byTime);
 }
 
@@ -161,7 +182,7 @@ export async function* followServiceLogs(deps: LogDeps, opts: FollowOptions, out
       const info = pick(row, all, key)[0]?.info;
       if (!info || info.state !== 'running') {
         if (info && history) {
-          const lines = await readLogs(deps.docker, await source(deps.docker, info), { tail: opts.tail });
+          const lines = await readLogs(deps.docker, await source(deps.watcher, info), { tail: opts.tail });
           for (const l of lines) push(key, l);
           history = false;
         }
@@ -173,7 +194,7 @@ export async function* followServiceLogs(deps: LogDeps, opts: FollowOptions, out
       const since = positions[0] ? toDockerSince(positions[0]) : undefined;
       const window = since ? { since } : { tail: history ? opts.tail : 0 };
       history = false;
-      const src = await source(deps.docker, info);
+      const src = await source(deps.watcher, info);
       if (signal.aborted) return;
       const follower = await followLogs(deps.docker, src, window, (l) => push(key, l), signal);
       followers.add(follower);
