@@ -1,48 +1,53 @@
 /**
- * Deploy time of a 10-container compose file with service_healthy chains
- * (five levels, two chains: each level waits for the one before it to be
- * healthy), through Capstan (POST /api/services until its deployment has
- * succeeded) against `docker-compose up -d` (1.29) of the same file, on the
- * private test engine of scripts/test-env.sh. Prints medians and the ratio
- * capstan/compose (below 1 means Capstan is faster).
- *   npx tsx bench/compose-deploy.ts [rounds=3]
+ * A 10-container compose file of two independent depends_on chains (five
+ * levels each), through Capstan against docker-compose 1.29 on the private
+ * test engine of scripts/test-env.sh:
+ * - deploy: POST /api/services until its deployment has succeeded, against
+ *   `docker-compose up -d` of the same file;
+ * - hard delete: DELETE /api/services/{id}?mode=hard (it answers once the
+ *   delete is done) against `docker-compose down -v`.
+ * Both stop the containers gracefully with the engine's default grace period;
+ * the containers exit on SIGTERM, so what is measured is the work of the
+ * operation, not the grace period. `--healthy` makes each link of a chain a
+ * service_healthy condition (each level then waits for a healthcheck);
+ * `--stubborn` measures instead two independent services whose PID 1 ignores
+ * SIGTERM (each stop waits out the 10 s grace: concurrent, about 10 s in all).
+ * Prints medians as `measure: capstan X, peer Y, ratio Z` (below 1: Capstan
+ * is faster). Goals (issue 14): deploy ≤ 0.5, hard delete ≤ 0.6.
+ *   npx tsx bench/compose-deploy.ts [rounds=3] [--healthy | --stubborn]
  */
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { loadConfig } from '../src/server/env.js';
 import { silentLogger } from '../src/server/log.js';
 import { startCapstan } from '../src/server/main.js';
-import { composeDown, composeUp, type ComposeRun } from '../tests/helpers/compose-oracle.js';
+import { composeDown, composeUp, dockerCompose, type ComposeRun } from '../tests/helpers/compose-oracle.js';
+import { testEnv } from './test-env.js';
 
-const ROUNDS = Number(process.argv[2] ?? 3);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const ROUNDS = Number(args.find((a) => /^\d+$/.test(a)) ?? 3);
+const HEALTHY = args.includes('--healthy');
+const STUBBORN = args.includes('--stubborn');
 
-/** The private engine and test images (starts them when needed; idempotent). */
-function testEnv(): Record<string, string> {
-  const out = execFileSync('bash', [path.join(root, 'scripts/test-env.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const pairs = out.split('\n').map((l) => /^([A-Z_]+)=(.*)$/.exec(l.trim()));
-  return Object.fromEntries(pairs.filter((m) => m !== null).map((m) => [m[1]!, m[2]!]));
+
+/** The issue's case: two independent services whose PID 1 ignores SIGTERM, so each stop lasts the 10 s default grace. */
+function stubbornFile(image: string): string {
+  const lines = ['services:'];
+  for (const key of ['a', 'b']) lines.push(`  ${key}:`, `    image: ${image}`, `    command: ["sh", "-c", "trap '' TERM; sleep 3600 & wait"]`);
+  return `${lines.join('\n')}\n`;
 }
 
 function chainsFile(image: string): string {
   const lines = ['services:'];
   for (const chain of ['a', 'b']) {
     for (let level = 0; level < 5; level++) {
-      lines.push(
-        `  ${chain}${level}:`,
-        `    image: ${image}`,
-        '    command: ["sleep", "3600"]',
-        '    healthcheck:',
-        '      test: ["CMD", "true"]',
-        '      interval: 1s',
-        '      timeout: 2s',
-        '      retries: 30',
-      );
-      if (level > 0) lines.push('    depends_on:', `      ${chain}${level - 1}:`, '        condition: service_healthy');
+      // PID 1 is a shell that exits on SIGTERM (a bare `sleep` as PID 1 would ignore it and wait out the grace period).
+      lines.push(`  ${chain}${level}:`, `    image: ${image}`, `    command: ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]`);
+      if (HEALTHY) lines.push('    healthcheck:', '      test: ["CMD", "true"]', '      interval: 1s', '      timeout: 2s', '      retries: 30');
+      if (level > 0 && HEALTHY) lines.push('    depends_on:', `      ${chain}${level - 1}:`, '        condition: service_healthy');
+      else if (level > 0) lines.push(`    depends_on: [${chain}${level - 1}]`);
     }
   }
   return `${lines.join('\n')}\n`;
@@ -51,7 +56,7 @@ function chainsFile(image: string): string {
 const env = testEnv();
 const dockerHost = env.DOCKER_HOST!;
 const docker = new Docker({ socketPath: new URL(dockerHost).pathname });
-const yaml = chainsFile(env.CAPSTAN_TEST_IMAGE!);
+const yaml = (STUBBORN ? stubbornFile : chainsFile)(env.CAPSTAN_TEST_IMAGE!);
 const work = mkdtempSync(path.join(os.tmpdir(), 'capstan-bench-deploy-'));
 chmodSync(work, 0o711); // the embedded PostgreSQL runs as user postgres and must reach data/pg
 const config = loadConfig({
@@ -74,7 +79,8 @@ async function api(method: string, pathname: string, token?: string, body?: unkn
   return { status: res.status, json: text ? JSON.parse(text) : undefined, text };
 }
 
-async function capstanDeploy(token: string, name: string): Promise<number> {
+/** One round through Capstan: the deploy, then the hard delete of what it deployed. */
+async function capstanRound(token: string, name: string): Promise<[number, number]> {
   const t0 = performance.now();
   const created = await api('POST', '/api/services', token, { name, yaml });
   if (created.status !== 201) throw new Error(`create: ${created.status} ${created.text}`);
@@ -82,30 +88,40 @@ async function capstanDeploy(token: string, name: string): Promise<number> {
     const d = await api('GET', `/api/deployments/${created.json.deployment_id}`, token);
     if (d.json?.status === 'succeeded') break;
     if (d.json?.status === 'failed') throw new Error(`deployment failed: ${JSON.stringify(d.json.steps?.slice(-3))}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 20));
   }
-  const ms = performance.now() - t0;
-  await api('DELETE', `/api/services/${created.json.id}?mode=hard`, token);
-  return ms;
+  const deployed = performance.now() - t0;
+  const t1 = performance.now();
+  const del = await api('DELETE', `/api/services/${created.json.id}?mode=hard`, token);
+  if (del.status !== 200) throw new Error(`delete: ${del.status} ${del.text}`);
+  const deleted = performance.now() - t1;
+  const gone = await api('GET', `/api/services/${created.json.id}`, token);
+  if (gone.status !== 404) throw new Error(`delete answered before the service was gone: ${gone.status}`);
+  return [deployed, deleted];
 }
 
-async function composeDeploy(name: string): Promise<number> {
+/** The same through docker-compose: `up -d`, then `down -v` (stopping with each service's grace period). */
+async function composeRound(name: string): Promise<[number, number]> {
   const dir = path.join(work, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'compose.yaml'), yaml);
   const run: ComposeRun = { project: name, dir, dockerHost };
   const t0 = performance.now();
+  let up: number | undefined;
   try {
     await composeUp(docker, run, [env.CAPSTAN_TEST_IMAGE!]);
-    return performance.now() - t0;
+    up = performance.now() - t0;
+    const t1 = performance.now();
+    await dockerCompose(run, ['down', '-v']);
+    return [up, performance.now() - t1];
   } finally {
-    await composeDown(run);
+    if (up === undefined) await composeDown(run).catch(() => {});
   }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const ours: number[] = [];
-const theirs: number[] = [];
+const ours: [number, number][] = [];
+const theirs: [number, number][] = [];
 try {
   const login = await api('POST', '/auth/login', undefined, { username: 'admin', password: 'bench-password-1' });
   const token = login.json.token as string;
@@ -113,19 +129,26 @@ try {
     const tag = `${i}${Math.random().toString(36).slice(2, 6)}`;
     // Alternate who goes first, so a warm engine favours neither.
     if (i % 2 === 0) {
-      ours.push(await capstanDeploy(token, `bench-capstan-${tag}`));
-      theirs.push(await composeDeploy(`bench-compose-${tag}`));
+      ours.push(await capstanRound(token, `bench-capstan-${tag}`));
+      theirs.push(await composeRound(`bench-compose-${tag}`));
     } else {
-      theirs.push(await composeDeploy(`bench-compose-${tag}`));
-      ours.push(await capstanDeploy(token, `bench-capstan-${tag}`));
+      theirs.push(await composeRound(`bench-compose-${tag}`));
+      ours.push(await capstanRound(token, `bench-capstan-${tag}`));
     }
   }
 } finally {
   await running.stop();
   rmSync(work, { recursive: true, force: true });
 }
-const mo = median(ours);
-const mt = median(theirs);
-console.log(`deploy 10 containers, 5 service_healthy levels, Capstan:      median ${(mo / 1000).toFixed(2)} s over ${ROUNDS} (${ours.map((x) => (x / 1000).toFixed(2)).join(', ')})`);
-console.log(`deploy 10 containers, 5 service_healthy levels, compose 1.29: median ${(mt / 1000).toFixed(2)} s over ${ROUNDS} (${theirs.map((x) => (x / 1000).toFixed(2)).join(', ')})`);
-console.log(`ratio capstan/compose: ${(mo / mt).toFixed(2)}`);
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const all = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(2)).join(', ');
+const what = `${STUBBORN ? '2 independent containers ignoring SIGTERM' : `10 containers, two chains of 5${HEALTHY ? ' (service_healthy)' : ''}`}, median of ${ROUNDS}`;
+for (const [i, measure, peer] of [
+  [0, 'deploy', 'docker-compose up -d'],
+  [1, 'hard delete', 'docker-compose down -v'],
+] as const) {
+  const mo = median(ours.map((r) => r[i]));
+  const mt = median(theirs.map((r) => r[i]));
+  console.log(`${measure}: capstan ${secs(mo)}, peer ${secs(mt)} (${peer}), ratio ${(mo / mt).toFixed(2)}`);
+  console.log(`  ${what}; capstan ${all(ours.map((r) => r[i]))}; peer ${all(theirs.map((r) => r[i]))}`);
+}

@@ -1,9 +1,10 @@
 import type Docker from 'dockerode';
 import type { DesiredContainer } from '../docker/compose-plan.js';
-import { connectNetwork, createContainer, inspectContainer, putArchive, removeContainer } from '../docker/containers.js';
+import { connectNetwork, createContainer, inspectContainer, putArchive, removeContainer, stopContainer } from '../docker/containers.js';
 import { inspectImage } from '../docker/images.js';
 import { LABEL_COMPOSE_IMAGE } from '../docker/labels.js';
 import { tarArchive } from '../docker/tar.js';
+import type { ComposeService } from '../../shared/compose/model.js';
 import { CapstanError } from '../errors.js';
 
 /** The image id a reference points at now (what com.docker.compose.image records, and what a recreate compares). */
@@ -87,4 +88,25 @@ export async function createPlanned(docker: Docker, desired: DesiredContainer, i
     throw err;
   }
   return id;
+}
+
+/** A service's stop_grace_period in whole seconds (what the engine's `t` takes), if the file sets one. */
+export const graceOf = (s: Pick<ComposeService, 'stop_grace_period'> | undefined): number | undefined =>
+  s?.stop_grace_period === undefined ? undefined : Math.floor(s.stop_grace_period / 1e9);
+
+/**
+ * The grace period a stop gives a container, as compose stops: the service's
+ * stop_grace_period as the definition says now, else what the container was
+ * created with (the engine's 10 s when neither says). The stop signal needs
+ * nothing here: the engine sends the container's own StopSignal.
+ */
+export async function stopGrace(docker: Docker, id: string, planned: number | undefined): Promise<number | undefined> {
+  if (planned !== undefined) return planned;
+  const info = await inspectContainer(docker, id).catch(() => undefined);
+  return (info?.Config as { StopTimeout?: number | null } | undefined)?.StopTimeout ?? undefined;
+}
+
+/** Stops one container with its own grace period (see stopGrace). */
+export async function stopGracefully(docker: Docker, c: { id: string; name: string }, planned: number | undefined): Promise<void> {
+  await stopContainer(docker, c.id, c.name, await stopGrace(docker, c.id, planned));
 }

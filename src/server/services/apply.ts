@@ -5,16 +5,16 @@ import {
   renameContainer,
   restartContainer,
   startContainer,
-  stopContainer,
   type ContainerInfo,
 } from '../docker/containers.js';
-import type { DesiredContainer, ServicePlan } from '../docker/compose-plan.js';
-import { LABEL_CONTAINER_NUMBER, OLD_CONTAINER_MARK } from '../docker/labels.js';
+import type { DesiredContainer, PlannedService, ServicePlan } from '../docker/compose-plan.js';
+import { OLD_CONTAINER_MARK } from '../docker/labels.js';
 import { CapstanError } from '../errors.js';
 import { newId } from '../ids.js';
-import { createPlanned, refsStale } from './apply-container.js';
+import { createPlanned, refsStale, stopGrace, stopGracefully } from './apply-container.js';
 import { prepare } from './apply-prepare.js';
 import { waitForDependencies } from './apply-wait.js';
+import { concurrencyScope, planLevels, type ConcurrencyScope } from './levels.js';
 
 /** Which containers belong to a service: by Capstan's id, or by project for an adopted one. */
 export interface ServiceRef {
@@ -41,17 +41,17 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CapstanError('SERVICE_UNAVAILABLE', 'The operation was cancelled');
 }
 
-const numberOf = (c: ContainerInfo) => Number(c.labels[LABEL_CONTAINER_NUMBER] ?? 0) || 0;
-
 /**
  * Applies a plan declaratively, as `docker compose up -d` converges: checks
  * and pulls what is missing before touching anything, removes containers no
- * longer defined (the highest replica numbers first), then service by service
- * in dependency order waits for the depends_on conditions and creates,
- * recreates or starts only what differs. A container that fails to come up
- * after a recreate is replaced by the old one again, so nothing that ran
- * before is lost. Every step is idempotent, and a crash between steps leaves
- * containers a second run converges from.
+ * longer defined, then level by level in depends_on order (levels.ts), every
+ * service of a level at once, waits for each service's depends_on conditions
+ * and creates, recreates or starts only what differs, its replicas at once
+ * (at most ENGINE_CONCURRENCY container changes in flight). A container that
+ * fails to come up after a recreate is replaced by the old one again, so
+ * nothing that ran before is lost. Every step is idempotent, and a crash or
+ * a failure (which lets what is in flight finish, and begins nothing more)
+ * leaves containers a second run converges from.
  */
 export async function applyPlan(
   docker: Docker,
@@ -61,38 +61,79 @@ export async function applyPlan(
   opts: ApplyOptions = {},
 ): Promise<Step[]> {
   const steps: Step[] = [];
+  // Recorded in order behind the work, not in its way: a level's engine calls do not wait for the database.
+  let recorded: Promise<unknown> = Promise.resolve();
   const step = async (action: string, target: string) => {
     throwIfAborted(opts.signal);
     const s = { action, target };
     steps.push(s);
-    await onStep(s);
+    recorded = recorded.then(() => onStep(s));
+    recorded.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
   };
+  let failed = false;
+  try {
+    await applySteps(docker, ref, plan, step, opts);
+  } catch (err) {
+    failed = true;
+    throw err;
+  } finally {
+    // Every step is recorded before the apply answers; a recording failure counts only when nothing else failed.
+    await (failed ? recorded.catch(() => {}) : recorded);
+  }
+  return steps;
+}
+
+async function applySteps(docker: Docker, ref: ServiceRef, plan: ServicePlan, step: StepFn, opts: ApplyOptions): Promise<void> {
   for (const w of plan.warnings) await step('warning', w);
 
   const imageIds = await prepare(docker, plan, step, opts);
 
   let current = (await listComposeContainers(docker)).filter((c) => belongsTo(c, ref));
   current = await recoverInterruptedRecreates(docker, current, step);
+  const scope = concurrencyScope(opts.signal);
 
   // Containers no longer in the plan go first: they may hold ports the new ones need.
   const wanted = new Set(plan.containers.map((c) => c.name));
-  const unwanted = current.filter((c) => !wanted.has(c.name)).sort((a, b) => numberOf(b) - numberOf(a));
-  for (const c of unwanted) {
-    await stopContainer(docker, c.id, c.name);
+  const unwanted = current.filter((c) => !wanted.has(c.name));
+  await scope.eachStop(unwanted, async (c) => {
+    await stopGracefully(docker, c, plannedGrace(plan, c.key));
     await removeContainer(docker, c.id, c.name);
     await step('remove', c.name);
-  }
+  });
   current = current.filter((c) => wanted.has(c.name));
 
+  const ctx: ServiceApply = { docker, plan, current, imageIds, bounced: new Set(), step, scope };
+  for (const level of planLevels(plan)) await scope.all(level, (svc) => applyService(ctx, svc));
+}
+
+type StepFn = (action: string, target: string) => Promise<void>;
+
+interface ServiceApply {
+  docker: Docker;
+  plan: ServicePlan;
+  current: ContainerInfo[];
+  imageIds: Map<string, string>;
   /** Services created, recreated or restarted in this apply: what `depends_on.restart: true` reacts to. */
-  const bounced = new Set<string>();
-  for (const svc of plan.services) {
-    await waitForDependencies(docker, plan, svc, step, opts.signal);
-    let touched = false;
-    const untouched: ContainerInfo[] = [];
-    for (const desired of plan.containers.filter((c) => c.key === svc.key)) {
-      const existing = current.find((c) => c.name === desired.name);
-      const imageId = imageIds.get(desired.image);
+  bounced: Set<string>;
+  step: StepFn;
+  scope: ConcurrencyScope;
+}
+
+/** The stop_grace_period the plan gives a service now (seconds), if it sets one. */
+const plannedGrace = (plan: ServicePlan, key: string) =>
+  (plan.containers.find((c) => c.key === key)?.create as { StopTimeout?: number } | undefined)?.StopTimeout;
+
+/** One service: its depends_on conditions, then its replicas at once; then the restarts its dependencies ask for. */
+async function applyService(ctx: ServiceApply, svc: PlannedService): Promise<void> {
+  const { docker, plan, step, scope } = ctx;
+  await waitForDependencies(docker, plan, svc, step, scope.signal);
+  let touched = false;
+  const untouched: ContainerInfo[] = [];
+  await scope.each(
+    plan.containers.filter((c) => c.key === svc.key),
+    async (desired) => {
+      const existing = ctx.current.find((c) => c.name === desired.name);
+      const imageId = ctx.imageIds.get(desired.image);
       if (!existing) {
         const id = await createPlanned(docker, desired, imageId);
         await step('create', desired.name);
@@ -113,18 +154,19 @@ export async function applyPlan(
         await startContainer(docker, existing.id, existing.name);
         await step('start', desired.name);
       } else untouched.push(existing);
-    }
-    if (touched) bounced.add(svc.key);
-    const restartFor = Object.entries(svc.dependsOn).filter(([dep, d]) => d.restart && bounced.has(dep)).map(([dep]) => dep);
-    if (restartFor.length && untouched.length) {
-      for (const c of untouched) {
-        await restartContainer(docker, c.id, c.name);
-        await step('restart', `${c.name} (${restartFor.join(', ')} changed)`);
-      }
-      bounced.add(svc.key);
-    }
+    },
+  );
+  if (touched) ctx.bounced.add(svc.key);
+  // Dependencies are in lower levels, all settled by now: `bounced` is final for them.
+  const restartFor = Object.entries(svc.dependsOn).filter(([dep, d]) => d.restart && ctx.bounced.has(dep)).map(([dep]) => dep);
+  if (restartFor.length && untouched.length) {
+    const grace = plannedGrace(plan, svc.key);
+    await scope.eachStop(untouched, async (c) => {
+      await restartContainer(docker, c.id, c.name, await stopGrace(docker, c.id, grace));
+      await step('restart', `${c.name} (${restartFor.join(', ')} changed)`);
+    });
+    ctx.bounced.add(svc.key);
   }
-  return steps;
 }
 
 /**
@@ -142,8 +184,7 @@ export async function recreate(
   const wasRunning = old.state === 'running' || old.state === 'restarting';
   const asideName = `${old.name}${OLD_CONTAINER_MARK}${newId(6)}`;
   // The grace period the service asks for now, as compose stops with the service's stop_grace_period.
-  const grace = (desired.create as { StopTimeout?: number }).StopTimeout;
-  if (wasRunning) await stopContainer(docker, old.id, old.name, grace);
+  if (wasRunning) await stopGracefully(docker, old, (desired.create as { StopTimeout?: number }).StopTimeout);
   await renameContainer(docker, old.id, asideName);
   let newId_: string | undefined;
   try {
@@ -169,7 +210,7 @@ export async function recreate(
 async function recoverInterruptedRecreates(
   docker: Docker,
   current: ContainerInfo[],
-  step: (action: string, target: string) => Promise<void>,
+  step: StepFn,
 ): Promise<ContainerInfo[]> {
   const aside = current.filter((c) => c.name.includes(OLD_CONTAINER_MARK));
   if (aside.length === 0) return current;

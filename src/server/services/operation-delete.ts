@@ -3,12 +3,17 @@ import { networkName } from '../docker/compose-plan.js';
 import { LABEL_PROJECT } from '../docker/labels.js';
 import { listVolumesByLabel, removeNetwork, removeVolume } from '../docker/resources.js';
 import { belongsTo, type Step } from './apply.js';
+import { stopGrace } from './apply-container.js';
+import { concurrencyScope } from './levels.js';
+import { byLevels, definedGrace } from './operation-lifecycle.js';
 import type { Operation } from './operations.js';
 import type { ProjectLoader } from './project-loader.js';
 import type { ServiceRow } from './service-store.js';
 
 /**
- * Stops and removes the containers in reverse order, the networks, and for a
+ * Stops the containers in reverse depends_on levels (each level's at once;
+ * all at once when the folder no longer loads) and removes each level once it
+ * has stopped; then the networks, and for a
  * hard delete the volumes and the project folder; then the row. A soft delete
  * keeps the folder (it may hold bind-mounted data), renamed
  * `<name>.deleted-<deployment id>` so a new service of the same name starts
@@ -18,24 +23,39 @@ import type { ServiceRow } from './service-store.js';
  */
 export const deleteOperation: Operation = {
   needsService: false,
-  async run({ deps, deployment, row, step }) {
+  async run({ deps, deployment, row, step, apply }) {
     if (!row) return; // gone already: a second delivery of a delete that finished
     const mode = deployment.params?.mode === 'hard' ? 'hard' : 'soft';
     const mine = (await listComposeContainers(deps.docker)).filter((c) => belongsTo(c, row));
-    for (const c of mine.reverse()) {
-      await stopContainer(deps.docker, c.id, c.name);
-      await removeContainer(deps.docker, c.id, c.name);
-      await step({ action: 'remove', target: c.name });
+    // As `compose down`: dependants first, a level at once, each with its own grace period (read for all at once).
+    const scope = concurrencyScope(apply.signal);
+    const grace = new Map<string, number | undefined>();
+    await scope.each(mine, async (c) => grace.set(c.id, await stopGrace(deps.docker, c.id, definedGrace(row, c.key))));
+    // A stopped container's removal changes nothing its dependencies see: it runs beside the next level's stops.
+    const removing: Promise<void>[] = [];
+    try {
+      for (const group of byLevels(row, mine).reverse()) {
+        await scope.eachStop(group, (c) => stopContainer(deps.docker, c.id, c.name, grace.get(c.id)));
+        removing.push(
+          scope.each(group, async (c) => {
+            await removeContainer(deps.docker, c.id, c.name);
+            await step({ action: 'remove', target: c.name });
+          }),
+        );
+      }
+    } finally {
+      await Promise.allSettled(removing);
     }
-    for (const network of projectNetworks(row)) {
+    await Promise.all(removing);
+    await scope.each(projectNetworks(row), async (network) => {
       await removeNetwork(deps.docker, network);
       await step({ action: 'remove-network', target: network });
-    }
+    });
     if (mode === 'hard') {
-      for (const v of await listVolumesByLabel(deps.docker, `${LABEL_PROJECT}=${row.name}`)) {
+      await scope.each(await listVolumesByLabel(deps.docker, `${LABEL_PROJECT}=${row.name}`), async (v) => {
         await removeVolume(deps.docker, v);
         await step({ action: 'remove-volume', target: v });
-      }
+      });
     }
     await deps.schedules.removeForService(row.id);
     // Before the row: a retry after a crash finds the row and finishes; the folder step is idempotent.

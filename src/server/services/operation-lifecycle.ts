@@ -1,6 +1,8 @@
 import type { ContainerInfo } from '../docker/containers.js';
-import { listComposeContainers, restartContainer, startContainer, stopContainer } from '../docker/containers.js';
+import { listComposeContainers, restartContainer, startContainer } from '../docker/containers.js';
 import { applyPlan } from './apply.js';
+import { graceOf, stopGrace, stopGracefully } from './apply-container.js';
+import { concurrencyScope, containerLevels, projectLevels } from './levels.js';
 import type { Operation, OperationRun } from './operations.js';
 import { planFor } from './project-loader.js';
 import type { ServiceRow } from './service-store.js';
@@ -21,15 +23,48 @@ async function withMissingCreated(op: OperationRun, row: ServiceRow): Promise<Co
   return infos.filter((c): c is ContainerInfo => Boolean(c));
 }
 
-/** Containers in depends_on order; stop goes in reverse. */
+/**
+ * Containers grouped by their service's depends_on level, dependencies first;
+ * when the folder no longer loads (or its graph has a cycle) there is no
+ * order to keep: one group, so a stop or delete still goes through.
+ */
+export function byLevels<T extends { key: string }>(row: ServiceRow, containers: readonly T[]): T[][] {
+  let levels: string[][] | undefined;
+  try {
+    levels = row.project.ok ? projectLevels(row.project.project) : undefined;
+  } catch {
+    levels = undefined;
+  }
+  return containerLevels(containers, levels);
+}
+
+/** The stop_grace_period the definition gives a container's service now, if it loads and sets one. */
+export function definedGrace(row: ServiceRow, key: string): number | undefined {
+  return row.project.ok ? graceOf(row.project.project.services[key]) : undefined;
+}
+
+/**
+ * As compose v2: level by level, every container of a level at once (at most
+ * ENGINE_CONCURRENCY engine changes in flight, STOP_CONCURRENCY for stops and
+ * restarts, which wait out grace periods); start and restart go
+ * dependencies first, stop in reverse. A failure lets what is in flight
+ * finish and begins nothing more; a retry converges (each change is one that
+ * is a no-op when already done).
+ */
+async function inLevels(op: OperationRun, groups: ContainerInfo[][], fn: (c: ContainerInfo) => Promise<void>, waits = false): Promise<void> {
+  const scope = concurrencyScope(op.apply.signal);
+  for (const group of groups) await (waits ? scope.eachStop : scope.each)(group, fn);
+}
+
 export const startOperation: Operation = {
   needsService: true,
   async run(op) {
-    for (const c of await withMissingCreated(op, op.row!)) {
-      if (c.state === 'running') continue;
+    const row = op.row!;
+    await inLevels(op, byLevels(row, await withMissingCreated(op, row)), async (c) => {
+      if (c.state === 'running') return;
       await startContainer(op.deps.docker, c.id, c.name);
       await op.step({ action: 'start', target: c.name });
-    }
+    });
   },
   settle: recordLastError,
 };
@@ -37,10 +72,11 @@ export const startOperation: Operation = {
 export const restartOperation: Operation = {
   needsService: true,
   async run(op) {
-    for (const c of await withMissingCreated(op, op.row!)) {
-      await restartContainer(op.deps.docker, c.id, c.name);
+    const row = op.row!;
+    await inLevels(op, byLevels(row, await withMissingCreated(op, row)), async (c) => {
+      await restartContainer(op.deps.docker, c.id, c.name, await stopGrace(op.deps.docker, c.id, definedGrace(row, c.key)));
       await op.step({ action: 'restart', target: c.name });
-    }
+    }, true);
   },
   settle: recordLastError,
 };
@@ -48,12 +84,13 @@ export const restartOperation: Operation = {
 export const stopOperation: Operation = {
   needsService: true,
   async run(op) {
-    const infos = (await containersNow(op, op.row!)).filter((c): c is ContainerInfo => Boolean(c));
-    for (const c of infos.reverse()) {
-      if (c.state !== 'running' && c.state !== 'restarting') continue;
-      await stopContainer(op.deps.docker, c.id, c.name);
+    const row = op.row!;
+    const infos = (await containersNow(op, row)).filter((c): c is ContainerInfo => Boolean(c));
+    await inLevels(op, byLevels(row, infos).reverse(), async (c) => {
+      if (c.state !== 'running' && c.state !== 'restarting') return;
+      await stopGracefully(op.deps.docker, c, definedGrace(row, c.key));
       await op.step({ action: 'stop', target: c.name });
-    }
+    }, true);
   },
   // A stopped service is not "fixed": an earlier failure stays shown; a failed stop is shown.
   async settle({ deps, row }, error) {
