@@ -75,7 +75,7 @@ try {
     if (Date.now() > until) throw new Error('the container did not write its lines in time');
   }
 
-  const deps = { docker, store: running.app.serviceStore, watcher: running.app.watcher };
+  const deps = running.app.logs;
   const path100 = `/api/services/${serviceId}/logs?tail=100`;
   const check = await api('GET', path100, token);
   if (check.json.lines.length !== 100 || check.json.lines[99].message !== String(LINES)) throw new Error(`unexpected answer: ${check.text.slice(0, 200)}`);

@@ -26,6 +26,7 @@ import { EventFeed } from './services/event-feed.js';
 import { EngineWatcher } from './docker/events.js';
 import { UserService } from './services/users.js';
 import { TemplateCatalog } from './services/templates.js';
+import type { LogDeps } from './services/logs.js';
 
 /** Everything a request or a job may use, built once at start. */
 export interface App {
@@ -52,6 +53,8 @@ export interface App {
   registries: RegistryStore;
   images: ImageService;
   templates: TemplateCatalog;
+  /** What log reads and follows use: the engine, the live view and the read view's rows. */
+  logs: LogDeps;
 }
 
 export const packageVersion: string = (
@@ -114,5 +117,6 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     registries,
     images,
     templates: new TemplateCatalog(db),
+    logs: { docker: engine.docker, watcher, row: (id) => services.view.row(id) },
   };
 }

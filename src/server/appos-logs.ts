@@ -23,7 +23,6 @@ export function wantsAppLogStream(req: IncomingMessage, url: URL): boolean {
  */
 export async function serveAppLogStream(app: App, createContext: ReturnType<typeof createContextFactory>, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const query = await authenticatedInput(createContext, req, res, zAppLogsQuery, plainQueryInput(url, APP_LOGS_PATH));
-  const deps = { docker: app.engine.docker, store: app.serviceStore, watcher: app.watcher };
   // Fails (404, bad container) before the stream starts, so the client gets a real error answer.
   await app.serviceStore.get(query.id);
   const header = req.headers['last-event-id'];
@@ -31,7 +30,7 @@ export async function serveAppLogStream(app: App, createContext: ReturnType<type
   const stream = new SseStream(req, res, { heartbeatMs: app.config.limits?.sseHeartbeatMs, maxBufferedBytes: app.config.limits?.sseBufferBytes });
   void stream.closed.then(() => stop.abort());
   try {
-    const items = followServiceLogs(deps, { id: query.id, container: query.container, tail: query.tail, after: typeof header === 'string' ? header : undefined }, stop.signal);
+    const items = followServiceLogs(app.logs, { id: query.id, container: query.container, tail: query.tail, after: typeof header === 'string' ? header : undefined }, stop.signal);
     for await (const { id, line } of items) {
       if (!stream.send('log', line, id)) break;
       await stream.drained();

@@ -27,7 +27,7 @@ export async function serveTextLogs(
   url: URL,
 ): Promise<void> {
   const query = await authenticatedInput(createContext, req, res, zLogsQuery, plainQueryInput(url, LOGS_PATH));
-  const text = logsAsText(await getServiceLogs({ docker: app.engine.docker, store: app.serviceStore, watcher: app.watcher }, query));
+  const text = logsAsText(await getServiceLogs(app.logs, query));
   res.statusCode = 200;
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');

@@ -99,7 +99,7 @@ export const apposRouter = router({
     .input(zAppLogsQuery)
     .output(zLogsOutput)
     .query(async ({ ctx, input }) => ({
-      lines: await getServiceLogs({ docker: ctx.app.engine.docker, store: ctx.app.serviceStore, watcher: ctx.app.watcher }, { id: input.id, tail: input.tail, container: input.container }),
+      lines: await getServiceLogs(ctx.app.logs, { id: input.id, tail: input.tail, container: input.container }),
     })),
 
   getEnv: authedProcedure

@@ -20,7 +20,7 @@ import {
 import type { EventFeed, FeedEvent } from '../services/event-feed.js';
 import { feedMessages } from '../services/feed-follow.js';
 import { zFollowLogsInput, zLogsOutput, zLogsQuery } from '../../shared/logs.js';
-import { followServiceLogs, getServiceLogs, type LogDeps } from '../services/logs.js';
+import { followServiceLogs, getServiceLogs } from '../services/logs.js';
 import { adoptProject, discoverProjects } from '../services/adopt.js';
 import { submissionFromBody } from '../services/definitions.js';
 import { CapstanError } from '../errors.js';
@@ -30,11 +30,6 @@ import { serviceFileProcedures } from './service-files.js';
 
 const tags = ['services'];
 
-const logDeps = (app: { engine: { docker: LogDeps['docker'] }; serviceStore: LogDeps['store']; watcher: LogDeps['watcher'] }): LogDeps => ({
-  docker: app.engine.docker,
-  store: app.serviceStore,
-  watcher: app.watcher,
-});
 
 /** The service status part of the event feed, from a client's last event on (or a snapshot), then live. */
 async function* statusEvents(feed: EventFeed, lastEventId: string | null | undefined, signal: AbortSignal | undefined) {
@@ -189,7 +184,7 @@ export const servicesRouter = router({
     })
     .input(zLogsQuery)
     .output(zLogsOutput)
-    .query(async ({ ctx, input }) => ({ lines: await getServiceLogs(logDeps(ctx.app), input) })),
+    .query(async ({ ctx, input }) => ({ lines: await getServiceLogs(ctx.app.logs, input) })),
 
   /**
    * New log lines as they are written (SSE). The event id is the position of
@@ -198,7 +193,7 @@ export const servicesRouter = router({
    */
   followLogs: authedProcedure.input(zFollowLogsInput).subscription(async function* ({ ctx, input, signal }) {
     const items = followServiceLogs(
-      logDeps(ctx.app),
+      ctx.app.logs,
       { id: input.id, container: input.container, tail: input.tail, after: input.lastEventId ?? undefined },
       signal ?? new AbortController().signal,
     );

@@ -5,12 +5,13 @@ import type { EngineWatcher } from '../docker/events.js';
 import { followLogs, readLogs, toDockerSince, type LogFollower, type LogSource } from '../docker/logs.js';
 import { CapstanError } from '../errors.js';
 import { encodePositions, parsePositions, streamKey, type Positions } from './log-position.js';
-import type { ServiceRow, ServiceStore } from './service-store.js';
+import type { ServiceRow } from './service-store.js';
 import { containersOf } from './service-view.js';
 
 export interface LogDeps {
   docker: Docker;
-  store: ServiceStore;
+  /** A service's row with its project, as reads see it (the read view's, or the store's); 404 when unknown. */
+  row: (id: string) => Promise<ServiceRow>;
   watcher: EngineWatcher;
 }
 
@@ -47,7 +48,7 @@ async function source(watcher: EngineWatcher, info: ContainerInfo): Promise<LogS
  * is read, not after: the row only confirms (or corrects) that set.
  */
 export async function getServiceLogs(deps: LogDeps, query: LogsQuery): Promise<LogLine[]> {
-  const rowRead = deps.store.get(query.id);
+  const rowRead = deps.row(query.id);
   // Awaited below: an unknown service stays a 404, before any engine error.
   rowRead.catch(() => undefined);
   let all: ContainerInfo[];
@@ -208,7 +209,7 @@ export async function* followServiceLogs(deps: LogDeps, opts: FollowOptions, out
   };
 
   try {
-    const row = await deps.store.get(opts.id);
+    const row = await deps.row(opts.id);
     if (signal.aborted) return;
     const targets = pick(row, await deps.watcher.containers(), opts.container);
     if (signal.aborted) return;

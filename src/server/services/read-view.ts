@@ -3,7 +3,7 @@ import type { HealthStatus, ServiceObject } from '../../shared/schemas.js';
 import type { ContainerInfo } from '../docker/containers.js';
 import type { EngineWatcher } from '../docker/events.js';
 import type { DeploymentStore } from './deployment-store.js';
-import type { ServiceStore } from './service-store.js';
+import type { ServiceRow, ServiceStore } from './service-store.js';
 import { toServiceObject } from './service-view.js';
 
 /** A read that must show host edits of a project folder shows them after at most this long. */
@@ -16,6 +16,7 @@ export interface CachedJson {
 }
 
 export interface ReadSnapshot {
+  rows: Map<string, ServiceRow>;
   list: ServiceObject[];
   byId: Map<string, ServiceObject>;
   services: CachedJson;
@@ -64,6 +65,12 @@ export class ServiceReadView {
     return this.building;
   }
 
+  /** A service's row as the view holds it (its project loaded once per change); the store's answer (or 404) when the view does not have it. */
+  async row(id: string): Promise<ServiceRow> {
+    const row = (await this.current().catch(() => undefined))?.rows.get(id);
+    return row ?? this.store.get(id);
+  }
+
   private async build(): Promise<ReadSnapshot> {
     const version = this.version;
     const at = Date.now();
@@ -76,6 +83,7 @@ export class ServiceReadView {
       return toServiceObject(row, mine, busy.has(row.id));
     });
     const snapshot: ReadSnapshot = {
+      rows: new Map(rows.map((r) => [r.id, r])),
       list,
       byId: new Map(list.map((s) => [s.id, s])),
       services: cached(list),
