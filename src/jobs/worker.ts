@@ -11,7 +11,7 @@ import type { JobQueue } from '../server/services/services.js';
 import { Notifications, shareChanges } from './notify.js';
 import { pgSafeTask } from './pg-safe.js';
 import { recoverDeployments } from './recovery.js';
-import { startEmbeddedPostgres } from './postgres.js';
+import { startEmbeddedPostgres, type EmbeddedJobsDatabase } from './postgres.js';
 import { auditPruneTask, AUDIT_PRUNE_CRONTAB, AUDIT_PRUNE_TASK } from './tasks/audit-prune.js';
 import { deployTask, DEPLOY_TASK, LEGACY_DELETE_TASK } from './tasks/deploy.js';
 import { scheduledRunTask, SCHEDULED_RUN_TASK } from './tasks/scheduled-run.js';
@@ -35,6 +35,8 @@ export interface JobsOptions {
   scheduleDeps: Omit<ScheduledRunDeps, 'queue'>;
   /** The session cache, told when another process ends sessions. */
   sessions?: SessionStore;
+  /** The embedded PostgreSQL, already being started by the caller (so it starts while the rest does); owned by the jobs from here on. */
+  embedded?: Promise<EmbeddedJobsDatabase>;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -94,7 +96,7 @@ function scheduleQueueOn(utils: WorkerUtils): ScheduleQueue {
 
 export async function startJobs(opts: JobsOptions): Promise<Jobs> {
   const { log, deps } = opts;
-  const embedded = opts.databaseUrl ? undefined : await startEmbeddedPostgres(opts.dataDir, log);
+  const embedded = opts.databaseUrl ? undefined : await (opts.embedded ?? startEmbeddedPostgres(opts.dataDir, log));
   const connectionString = opts.databaseUrl ?? embedded!.connectionString;
   let utils: WorkerUtils | undefined;
   let runner: Runner | undefined;

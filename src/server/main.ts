@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type Config } from './env.js';
 import { answerClientError, createRequestHandler } from './http.js';
 import { describeStartError } from './start-error.js';
 import { startJobs, type Jobs } from '../jobs/worker.js';
+import { startEmbeddedPostgres } from '../jobs/postgres.js';
 import { createLogger, type Logger } from './log.js';
 import { applyRetentionSetting } from './services/audit-retention.js';
 import { ensureFirstAdmin } from './services/users.js';
@@ -24,9 +25,21 @@ export interface RunningCapstan {
 
 /** Starts everything in order: databases, first admin, HTTP. stop() undoes it in reverse. */
 export async function startCapstan(config: Config, log: Logger = createLogger()): Promise<RunningCapstan> {
-  const app = await createApp(config, log);
+  // The embedded PostgreSQL takes longest (initdb on a fresh data dir): it starts while the rest does,
+  // and its failure is thrown where the jobs await it.
+  const embedded = config.jobsDatabaseUrl ? undefined : startEmbeddedPostgres(config.dataDir, log);
+  embedded?.catch(() => {});
+  const stopEmbedded = () => embedded?.then((db) => db.stop(), () => {}).catch(() => {});
+  let app: App;
+  try {
+    app = await createApp(config, log);
+  } catch (err) {
+    await stopEmbedded();
+    throw err;
+  }
   let server: Server | undefined;
   let jobs: Jobs | undefined;
+  let startedJobs = false;
   try {
     // Before anything can delete: the audit delete trigger reads the period from the database.
     await applyRetentionSetting(app.audit, config.auditRetentionDays);
@@ -43,11 +56,13 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
     await app.sessions.deleteExpired();
     app.watcher.start();
     void reportEngineAtStart(app, config, log);
+    startedJobs = true;
     jobs = await startJobs({
       dataDir: config.dataDir,
       databaseUrl: config.jobsDatabaseUrl,
       log,
       sessions: app.sessions,
+      ...(embedded ? { embedded } : {}),
       deps: {
         docker: app.engine.docker,
         store: app.serviceStore,
@@ -108,7 +123,9 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
     return running;
   } catch (err) {
     if (server?.listening) await closeServer(server);
-    await jobs?.stop().catch(() => {});
+    if (jobs) await jobs.stop().catch(() => {});
+    // Failed before the jobs owned it (startJobs stops it itself when it fails).
+    else if (!startedJobs) await stopEmbedded();
     app.watcher.stop();
     app.database.close();
     throw err;
