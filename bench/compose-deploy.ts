@@ -16,15 +16,11 @@
  * is faster). Goals (issue 14): deploy ≤ 0.5, hard delete ≤ 0.6.
  *   npx tsx bench/compose-deploy.ts [rounds=3] [--healthy | --stubborn]
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { loadConfig } from '../src/server/env.js';
-import { silentLogger } from '../src/server/log.js';
-import { startCapstan } from '../src/server/main.js';
 import { composeDown, composeUp, dockerCompose, type ComposeRun } from '../tests/helpers/compose-oracle.js';
-import { testEnv } from './test-env.js';
+import { startBenchCapstan, testEnv } from './test-env.js';
 
 const args = process.argv.slice(2);
 const ROUNDS = Number(args.find((a) => /^\d+$/.test(a)) ?? 3);
@@ -57,17 +53,8 @@ const env = testEnv();
 const dockerHost = env.DOCKER_HOST!;
 const docker = new Docker({ socketPath: new URL(dockerHost).pathname });
 const yaml = (STUBBORN ? stubbornFile : chainsFile)(env.CAPSTAN_TEST_IMAGE!);
-const work = mkdtempSync(path.join(os.tmpdir(), 'capstan-bench-deploy-'));
-chmodSync(work, 0o711); // the embedded PostgreSQL runs as user postgres and must reach data/pg
-const config = loadConfig({
-  PORT: '0',
-  HOST: '127.0.0.1',
-  CAPSTAN_DATA_DIR: path.join(work, 'data'),
-  CAPSTAN_ADMIN_USERNAME: 'admin',
-  CAPSTAN_ADMIN_PASSWORD: 'bench-password-1',
-  DOCKER_HOST: dockerHost,
-});
-const running = await startCapstan(config, silentLogger);
+const bench = await startBenchCapstan('deploy', dockerHost);
+const { running, work } = bench;
 
 async function api(method: string, pathname: string, token?: string, body?: unknown) {
   const res = await fetch(new URL(pathname, running.url), {
@@ -123,8 +110,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const ours: [number, number][] = [];
 const theirs: [number, number][] = [];
 try {
-  const login = await api('POST', '/auth/login', undefined, { username: 'admin', password: 'bench-password-1' });
-  const token = login.json.token as string;
+  const token = await bench.login();
   for (let i = 0; i < ROUNDS; i++) {
     const tag = `${i}${Math.random().toString(36).slice(2, 6)}`;
     // Alternate who goes first, so a warm engine favours neither.
@@ -137,8 +123,7 @@ try {
     }
   }
 } finally {
-  await running.stop();
-  rmSync(work, { recursive: true, force: true });
+  await bench.stop();
 }
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const all = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(2)).join(', ');

@@ -6,17 +6,11 @@
  * (scripts/test-env.sh). Prints deliveries per second and the ratio.
  *   npx tsx bench/events.ts [clients=50] [changes=200]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { loadConfig } from '../src/server/env.js';
-import { silentLogger } from '../src/server/log.js';
-import { startCapstan } from '../src/server/main.js';
 import { toDeploymentObject } from '../src/server/services/deployment-view.js';
 import { openSse } from '../tests/helpers/sse.js';
-import { testEnv } from './test-env.js';
+import { startBenchCapstan, testEnv } from './test-env.js';
 
 const CLIENTS = Number(process.argv[2] ?? 50);
 const CHANGES = Number(process.argv[3] ?? 200);
@@ -24,13 +18,11 @@ const NAME = `bench-events-${process.pid}`;
 
 
 const env = testEnv();
-const dataDir = mkdtempSync(path.join(os.tmpdir(), 'capstan-bench-events-'));
-const config = loadConfig({ PORT: '0', CAPSTAN_DATA_DIR: dataDir, DOCKER_HOST: env.DOCKER_HOST, CAPSTAN_ADMIN_USERNAME: 'admin', CAPSTAN_ADMIN_PASSWORD: 'bench-password-1' });
-const running = await startCapstan(config, silentLogger);
+const bench = await startBenchCapstan('events', env.DOCKER_HOST!);
+const { running } = bench;
 const pause = () => new Promise((r) => setTimeout(r, 1));
 try {
-  const login = await fetch(new URL('/auth/login', running.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-password-1' }) });
-  const token = ((await login.json()) as { token: string }).token;
+  const token = await bench.login();
   const created = await fetch(new URL('/api/services', running.url), {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -117,6 +109,5 @@ try {
   await fetch(new URL(`/api/services/${serviceId}?mode=hard`, running.url), { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
   console.log(`heap with a stalled client after the flood: ${((stalled - before) / 2 ** 20).toFixed(1)} MiB more than before (its buffer is dropped past 1 MiB; the backlog is bounded at 2,000 events and 8 MiB)`);
 } finally {
-  await running.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await bench.stop();
 }

@@ -8,31 +8,16 @@
  * favours neither.
  *   npx tsx bench/logs.ts [rounds=300]
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { loadConfig } from '../src/server/env.js';
-import { silentLogger } from '../src/server/log.js';
-import { startCapstan } from '../src/server/main.js';
 import { getServiceLogs } from '../src/server/services/logs.js';
-import { testEnv } from './test-env.js';
+import { startBenchCapstan, testEnv } from './test-env.js';
 
 const ROUNDS = Number(process.argv[2] ?? 300);
 const LINES = 1_000_000;
 
 
 const env = testEnv();
-const work = mkdtempSync(path.join(os.tmpdir(), 'capstan-bench-logs-'));
-chmodSync(work, 0o711); // the embedded PostgreSQL runs as user postgres and must reach data/pg
-const config = loadConfig({
-  PORT: '0',
-  HOST: '127.0.0.1',
-  CAPSTAN_DATA_DIR: path.join(work, 'data'),
-  CAPSTAN_ADMIN_USERNAME: 'admin',
-  CAPSTAN_ADMIN_PASSWORD: 'bench-password-1',
-  DOCKER_HOST: env.DOCKER_HOST!,
-});
-const running = await startCapstan(config, silentLogger);
+const bench = await startBenchCapstan('logs', env.DOCKER_HOST!);
+const { running } = bench;
 const docker = running.app.engine.docker;
 
 async function api(method: string, pathname: string, token?: string, body?: unknown) {
@@ -52,7 +37,7 @@ const ms = (x: number) => x.toFixed(2);
 let serviceId: string | undefined;
 let token = '';
 try {
-  token = (await api('POST', '/auth/login', undefined, { username: 'admin', password: 'bench-password-1' })).json.token as string;
+  token = await bench.login();
   const name = `bench-logs-${Math.random().toString(36).slice(2, 7)}`;
   const created = await api('POST', '/api/services', token, {
     name,
@@ -115,6 +100,5 @@ try {
     const left = await docker.listContainers({ all: true, filters: { label: [`io.capstan.service-id=${serviceId}`] } });
     await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   }
-  await running.stop();
-  rmSync(work, { recursive: true, force: true });
+  await bench.stop();
 }

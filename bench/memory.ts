@@ -7,22 +7,15 @@
  *   node --expose-gc --import tsx bench/memory.ts [n=20000]
  */
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { loadConfig } from '../src/server/env.js';
-import { silentLogger } from '../src/server/log.js';
-import { startCapstan } from '../src/server/main.js';
-import { testEnv } from './test-env.js';
+import { startBenchCapstan, testEnv } from './test-env.js';
 
 const N = Number(process.argv[2] ?? 20_000);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc --import tsx bench/memory.ts');
 
 const env = testEnv();
-const dataDir = mkdtempSync(path.join(os.tmpdir(), 'capstan-bench-memory-'));
-const config = loadConfig({ PORT: '0', CAPSTAN_DATA_DIR: dataDir, DOCKER_HOST: env.DOCKER_HOST, CAPSTAN_ADMIN_USERNAME: 'admin', CAPSTAN_ADMIN_PASSWORD: 'bench-password-1' });
-const running = await startCapstan(config, silentLogger);
+const bench = await startBenchCapstan('memory', env.DOCKER_HOST!);
+const { running } = bench;
 const heapMiB = async () => {
   for (let i = 0; i < 4; i++) {
     gc!();
@@ -31,8 +24,7 @@ const heapMiB = async () => {
   return process.memoryUsage().heapUsed / 2 ** 20;
 };
 try {
-  const login = await fetch(new URL('/auth/login', running.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'bench-password-1' }) });
-  const token = ((await login.json()) as { token: string }).token;
+  const token = await bench.login();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 50 });
   const send = (p: string) =>
     new Promise<void>((resolve, reject) => {
@@ -51,6 +43,5 @@ try {
   }
   agent.destroy();
 } finally {
-  await running.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await bench.stop();
 }

@@ -60,18 +60,8 @@ export class TemplateCatalog {
     const kept = templates.map((t) => (builtinIds.has(t.id) ? { ...t, id: `${t.id}-imported`.slice(0, 63) } : t));
     if (kept.length === 0) return { imported: 0, skipped, ids: [] };
     const now = new Date();
-    const rows = kept.map((t) => ({
-      id: t.id,
-      title: t.title,
-      description: t.description,
-      categories: t.categories,
-      logo: t.logo,
-      note: t.note,
-      variables: t.variables,
-      compose: t.compose,
-      repository: t.repository,
-      importedAt: now,
-    }));
+    // Every field of the template but its source (an imported row is imported by definition).
+    const rows = kept.map(({ source: _source, ...fields }) => ({ ...fields, importedAt: now }));
     await this.db.transaction(async (tx) => {
       await tx.delete(appTemplates).where(inArray(appTemplates.id, rows.map((r) => r.id)));
       for (let i = 0; i < rows.length; i += 100) await tx.insert(appTemplates).values(rows.slice(i, i + 100));
