@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Config } from '../../src/server/env.js';
 import { uniqueName } from '../helpers/engine.js';
 import { newDataDir, startTestServer, waitForDeployment, type TestServer } from '../helpers/server.js';
+import { until } from '../helpers/until.js';
 
 // Deadlines: a stalled registry or a wait that never ends fails the job with a clear error, frees the
 // service's queue, and does not hold up shutdown. One server at a time, on one data dir (a restart in the middle).
@@ -64,16 +65,6 @@ let stopped = false;
 const serverLimits = limits();
 
 const api = (method: string, path: string, body?: unknown) => s.request(method, path, { token, ...(body === undefined ? {} : { body }) });
-
-async function until<T>(what: string, read: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 beforeAll(async () => {
   stalled = await stalledRegistry();
