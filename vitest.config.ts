@@ -30,11 +30,9 @@ export default defineConfig({
       },
       {
         extends: true,
-        // After the server tests, one file at a time: Chromium cancels in-flight requests
-        // (ERR_NETWORK_CHANGED) whenever another test makes the engine create or remove a network.
-        // One retry: Chromium on the Docker host cancels requests in flight whenever an interface appears or goes
-        // (ERR_NETWORK_CHANGED: every container start adds a veth), so a flow can lose an answer to the host, not to
-        // Capstan. A test that fails twice fails; the reporter shows a retried one as flaky.
+        // After the server tests, one file at a time (each drives a real Chromium, which is heavy on two cores).
+        // Chromium runs in a network namespace of its own (tests/helpers/browser.ts), so the engine's
+        // interfaces coming and going do not cancel its requests. One retry: the reporter lists a retried test as flaky.
         test: { name: 'e2e', include: ['tests/e2e/**/*.test.ts'], fileParallelism: false, retry: 1, sequence: { groupOrder: 2 } },
       },
     ],

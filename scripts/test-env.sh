@@ -27,7 +27,7 @@ HTTPD_IMAGE=capstan-test/httpd:latest
 REG_REPO=$REG/capstan/busybox
 PG_PORT=${CAPSTAN_TEST_PG_PORT:-5058}
 PG_USER=capstan PG_DB=capstan_jobs
-PACKAGES=(docker.io docker-registry busybox-static chromium postgresql docker-compose git)
+PACKAGES=(docker.io docker-registry busybox-static chromium postgresql docker-compose git iproute2 util-linux)
 
 log() { printf '[test-env] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

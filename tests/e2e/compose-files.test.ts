@@ -39,7 +39,7 @@ describe('compose text, .env and project files in the dashboard', () => {
       '      API_TOKEN: ${API_TOKEN:-none}',
       '',
     ].join('\n');
-    await page.getByLabel('Name').fill(name);
+    await page.getByLabel('Name', { exact: true }).fill(name);
     await fillDefinition(page, yaml);
 
     // Unset variables warn at the lines that use them, marked apart from errors; creating is still allowed.
@@ -139,7 +139,7 @@ describe('compose text, .env and project files in the dashboard', () => {
   it('shows what the server warned about after a create: a variable the .env does not set', async () => {
     const { page, errors } = await openPage(browser);
     await logIn(page, s.url, '/services/new');
-    await page.getByLabel('Name').fill(uniqueName('warn'));
+    await page.getByLabel('Name', { exact: true }).fill(uniqueName('warn'));
     const yaml = ['services:', '  app:', `    image: ${inject('testEnv').image}`, '    command: ["sleep", "86400"]', '    labels:', '      note: "${NOTE}"', ''].join('\n');
     await fillDefinition(page, yaml);
     await expect.poll(() => warningItems(page).count()).toBe(1);

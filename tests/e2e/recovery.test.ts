@@ -5,6 +5,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchBrowser, logIn, openPage, screenshot } from '../helpers/browser.js';
 import { uniqueName } from '../helpers/engine.js';
+import { joinSockets } from '../helpers/join.js';
 import { deployAndWait, startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -20,16 +21,7 @@ async function engineDoor(target: string) {
     if (shut) return void client.destroy();
     const upstream = createConnection(new URL(target).pathname);
     open.add(client);
-    client.pipe(upstream).pipe(client);
-    const done = () => {
-      open.delete(client);
-      client.destroy();
-      upstream.destroy();
-    };
-    for (const s of [client, upstream]) {
-      s.on('close', done);
-      s.on('error', done);
-    }
+    joinSockets(client, upstream, () => open.delete(client));
   });
   await new Promise<void>((r) => server.listen(socketPath, r));
   return {
@@ -54,7 +46,7 @@ beforeAll(async () => {
   door = await engineDoor(inject('testEnv').dockerHost);
   s = await startTestServer({ DOCKER_HOST: door.dockerHost });
   token = await s.login();
-  browser = await launchBrowser();
+  browser = await launchBrowser(s.url);
 });
 afterAll(async () => {
   await browser?.close();

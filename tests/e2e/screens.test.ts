@@ -27,7 +27,7 @@ function unnamedControls(page: Page): Promise<string[]> {
 beforeAll(async () => {
   s = await startTestServer();
   token = await s.login();
-  browser = await launchBrowser();
+  browser = await launchBrowser(s.url);
   const image = inject('testEnv').image;
   const web = await deployAndWait(s, token, 'POST', '/api/services', {
     name: uniqueName('shop'),

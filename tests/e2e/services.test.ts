@@ -18,7 +18,7 @@ describe('services in the dashboard', () => {
   it('marks a validation error at its line as you type, and clears it when fixed', async () => {
     const { page, errors } = await openPage(browser);
     await logIn(page, s.url, '/services/new');
-    await page.getByLabel('Name').fill(uniqueName('val'));
+    await page.getByLabel('Name', { exact: true }).fill(uniqueName('val'));
     const yaml = ['services:', '  web:', `    image: ${inject('testEnv').image}`, '    colour: blue', '    ports:', '      - "99999:80"', ''].join('\n');
     await fillDefinition(page, yaml);
 
@@ -49,7 +49,7 @@ describe('services in the dashboard', () => {
     await logIn(page, s.url, '/');
     const name = uniqueName('two');
     await page.getByRole('link', { name: 'New service' }).click();
-    await page.getByLabel('Name').fill(name);
+    await page.getByLabel('Name', { exact: true }).fill(name);
     const image = inject('testEnv').image;
     await fillDefinition(
       page,

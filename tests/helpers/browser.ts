@@ -1,25 +1,46 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { joinSockets } from './join.js';
 import { ADMIN, startTestServer, type TestServer } from './server.js';
 
 export const screenshotDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../e2e/screenshots');
 
-/** Debian's Chromium, headless, with its background traffic off (this machine has no internet). */
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CAPSTAN_CHROMIUM ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+const CHROMIUM = process.env.CAPSTAN_CHROMIUM ?? '/usr/bin/chromium';
+const IN_NETNS = fileURLToPath(new URL('./browser-netns.mjs', import.meta.url));
+
+/**
+ * Debian's Chromium, headless, with its background traffic off (this machine has no internet).
+ * As root it runs in a network namespace of its own (browser-netns.mjs): Chromium cancels requests in
+ * flight whenever an interface on the host appears or goes, which the test engine makes happen with every
+ * network and container. The origins given are the servers its pages may reach: each one's port on
+ * 127.0.0.1 in there is joined to the same port here through a Unix socket.
+ */
+export async function launchBrowser(...origins: string[]): Promise<Browser> {
+  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  if (process.getuid?.() !== 0) return chromium.launch({ executablePath: CHROMIUM, args });
+  const dir = mkdtempSync(path.join(tmpdir(), 'capstan-browser-'));
+  const bridges = await Promise.all(origins.map((o) => bridgePort(Number(new URL(o).port), path.join(dir, `${new URL(o).port}.sock`))));
+  const wrapper = path.join(dir, 'chromium');
+  const forward = bridges.map((b) => `${b.port}=${b.socket}`).join(',');
+  writeFileSync(wrapper, `#!/bin/sh\nCAPSTAN_NETNS_FORWARD='${forward}' exec unshare --net -- '${process.execPath}' '${IN_NETNS}' '${CHROMIUM}' "$@"\n`, { mode: 0o755 });
+  const browser = await chromium.launch({ executablePath: wrapper, args });
+  browser.on('disconnected', () => {
+    for (const b of bridges) b.server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return browser;
+}
+
+/** A Unix socket whose connections are joined to 127.0.0.1:port. */
+function bridgePort(port: number, socket: string): Promise<{ port: number; socket: string; server: Server }> {
+  const server = createServer((client) => joinSockets(client, connect(port, '127.0.0.1')));
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socket, () => resolve({ port, socket, server }));
   });
 }
 
@@ -43,9 +64,7 @@ export async function openPage(
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (m) => {
-    // Chromium aborts requests when the host's interfaces change, which they do whenever the shared
-    // test engine creates or removes a container network: the page retries those; they are not its errors.
-    if (m.type() === 'error' && !/status of 401|ERR_NETWORK_CHANGED/.test(m.text())) errors.push(m.text());
+    if (m.type() === 'error' && !/status of 401/.test(m.text())) errors.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(e.message));
   return { page, errors };
@@ -75,7 +94,7 @@ export function horizontalOverflow(page: Page): Promise<number> {
 export async function startBrowserSuite(): Promise<{ s: TestServer; token: string; browser: Browser }> {
   const s = await startTestServer();
   const token = await s.login();
-  return { s, token, browser: await launchBrowser() };
+  return { s, token, browser: await launchBrowser(s.url) };
 }
 
 export async function stopBrowserSuite(s: TestServer | undefined, browser: Browser | undefined): Promise<void> {

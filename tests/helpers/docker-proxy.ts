@@ -1,6 +1,7 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { joinSockets } from './join.js';
 
 /**
  * A unix-socket proxy in front of the test engine that counts the HTTP
@@ -33,16 +34,7 @@ export async function startDockerProxy(targetDockerHost: string): Promise<Docker
         if (urls.length < 100_000) urls.push(m[1]!);
       }
     });
-    client.pipe(upstream).pipe(client);
-    const done = () => {
-      open.delete(client);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', done);
-    client.on('error', done);
-    upstream.on('close', done);
-    upstream.on('error', done);
+    joinSockets(client, upstream, () => open.delete(client));
   });
   await new Promise<void>((r) => server.listen(socketPath, r));
   return {
