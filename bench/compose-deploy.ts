@@ -13,7 +13,8 @@
  * `--stubborn` measures instead two independent services whose PID 1 ignores
  * SIGTERM (each stop waits out the 10 s grace: concurrent, about 10 s in all).
  * Prints medians as `measure: capstan X, peer Y, ratio Z` (below 1: Capstan
- * is faster). Goals (issue 14): deploy ≤ 0.5, hard delete ≤ 0.6.
+ * is faster), and for the chains file the engine floor (floorRound). Goals
+ * (issue 14): deploy ≤ 0.5, hard delete ≤ 0.6.
  *   npx tsx bench/compose-deploy.ts [rounds=3] [--healthy | --stubborn]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -106,9 +107,40 @@ async function composeRound(name: string): Promise<[number, number]> {
   }
 }
 
+/**
+ * The engine's floor for the same file: bare engine calls, no bookkeeping: a network, then level by level
+ * each level's containers created and started at once; then stopped and removed in reverse levels. What
+ * depends_on ordering costs on this engine whoever drives it (the chains file only).
+ */
+async function floorRound(name: string): Promise<[number, number]> {
+  const keys = [...yaml.matchAll(/^  ([a-z]\d+):$/gm)].map((m) => m[1]!);
+  const levels = [...new Set(keys.map((k) => k.slice(1)))].map((lvl) => keys.filter((k) => k.slice(1) === lvl));
+  const cmd = ['sh', '-c', "trap 'exit 0' TERM; sleep 3600 & wait"];
+  const t0 = performance.now();
+  const net = await docker.createNetwork({ Name: `${name}_default` });
+  const made: Docker.Container[][] = [];
+  for (const level of levels) {
+    made.push(
+      await Promise.all(
+        level.map(async (k) => {
+          const c = await docker.createContainer({ name: `${name}-${k}-1`, Image: env.CAPSTAN_TEST_IMAGE!, Cmd: cmd, HostConfig: { NetworkMode: `${name}_default` } });
+          await c.start();
+          return c;
+        }),
+      ),
+    );
+  }
+  const up = performance.now() - t0;
+  const t1 = performance.now();
+  for (const level of made.reverse()) await Promise.all(level.map(async (c) => (await c.stop(), await c.remove())));
+  await net.remove();
+  return [up, performance.now() - t1];
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ours: [number, number][] = [];
 const theirs: [number, number][] = [];
+const floor: [number, number][] = [];
 try {
   const token = await bench.login();
   for (let i = 0; i < ROUNDS; i++) {
@@ -121,6 +153,7 @@ try {
       theirs.push(await composeRound(`bench-compose-${tag}`));
       ours.push(await capstanRound(token, `bench-capstan-${tag}`));
     }
+    if (!STUBBORN && !HEALTHY) floor.push(await floorRound(`bench-floor-${tag}`));
   }
 } finally {
   await bench.stop();
@@ -136,4 +169,8 @@ for (const [i, measure, peer] of [
   const mt = median(theirs.map((r) => r[i]));
   console.log(`${measure}: capstan ${secs(mo)}, peer ${secs(mt)} (${peer}), ratio ${(mo / mt).toFixed(2)}`);
   console.log(`  ${what}; capstan ${all(ours.map((r) => r[i]))}; peer ${all(theirs.map((r) => r[i]))}`);
+  if (floor.length) {
+    const mf = median(floor.map((r) => r[i]));
+    console.log(`  engine floor (bare engine calls, level by level): ${secs(mf)}; capstan / floor ${(mo / mf).toFixed(2)}, floor / peer ${(mf / mt).toFixed(2)}`);
+  }
 }
