@@ -112,13 +112,13 @@ export async function stopBuilt(s: BuiltCapstan): Promise<void> {
 
 export const kib = (file: string, field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(file, 'utf8'))?.[1] ?? 0);
 
-/** RSS once it has stopped moving: 20 s at least (the job pool's idle connections close after 10 s), then within 1 MiB over 5 s. */
+/** RSS once it has stopped moving: 45 s at least (the job pool's idle connections close after 10 s; V8 shrinks an idle heap in a few GCs some seconds apart), then within 1 MiB over 5 s. */
 export async function settledRss(pid: number): Promise<number> {
   const samples: number[] = [];
-  for (const until = Date.now() + 60_000; Date.now() < until; await sleep(1000)) {
+  for (const until = Date.now() + 90_000; Date.now() < until; await sleep(1000)) {
     samples.push(kib(`/proc/${pid}/status`, 'VmRSS'));
     const last = samples.slice(-5);
-    if (samples.length >= 20 && Math.max(...last) - Math.min(...last) <= 1024) break;
+    if (samples.length >= 45 && Math.max(...last) - Math.min(...last) <= 1024) break;
   }
   return samples.at(-1)!;
 }

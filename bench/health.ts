@@ -112,10 +112,11 @@ try {
 
   // RSS after 1,000,000 requests against RSS after the first 100,000 (goal: within 10 MB).
   const healthUrl = new URL('/api/health/status', capstan.url).href;
+  // Each read once settled (settledRss): right after a load the heap's garbage swings RSS by tens of MB.
   const first = await load(healthUrl, headers, 3600, CONNECTIONS, 100_000);
-  const rss100k = rssMiB(pid);
+  const rss100k = (await settledRss(pid)) / 1024;
   const rest = await load(healthUrl, headers, 3600, CONNECTIONS, 900_000);
-  const rss1m = rssMiB(pid);
+  const rss1m = (await settledRss(pid)) / 1024;
   const mb = (mib: number) => (mib * 1.048576).toFixed(1);
   console.log(`RSS after 1,000,000 requests: capstan ${mb(rss1m)} MB, after the first 100,000 ${mb(rss100k)} MB: growth ${mb(rss1m - rss100k)} MB (goal ≤ 10 MB; ${first.errors + rest.errors} errors)`);
 

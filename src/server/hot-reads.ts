@@ -34,8 +34,8 @@ export async function serveHotRead(app: App, createContext: ReturnType<typeof cr
   }
   res.statusCode = 200;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(body.json));
-  res.end(req.method === 'HEAD' ? undefined : body.json);
+  res.setHeader('Content-Length', body.bytes.length);
+  res.end(req.method === 'HEAD' ? undefined : body.bytes);
 }
 
 function ifNoneMatch(header: string | undefined, etag: string): boolean {

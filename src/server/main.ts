@@ -6,6 +6,7 @@ import { installCrashGuards } from './crash-guard.js';
 import { ConfigError, loadConfig, type Config } from './env.js';
 import { answerClientError, createRequestHandler } from './http.js';
 import { describeStartError } from './start-error.js';
+import { pendingQueue } from '../jobs/pending-queue.js';
 import { startJobs, type Jobs } from '../jobs/worker.js';
 import { startEmbeddedPostgres } from '../jobs/postgres.js';
 import { createLogger, type Logger } from './log.js';
@@ -57,7 +58,7 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
     app.watcher.start();
     void reportEngineAtStart(app, config, log);
     startedJobs = true;
-    jobs = await startJobs({
+    const jobsStarting = startJobs({
       dataDir: config.dataDir,
       databaseUrl: config.jobsDatabaseUrl,
       log,
@@ -85,9 +86,12 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
         log,
       },
     });
-    app.services.queue = jobs;
-    app.schedules.queue = jobs;
-    await app.schedules.reconcile(jobs);
+    jobsStarting.catch(() => {}); // awaited below
+    // Listening before the queue is up (initdb takes longest): logins and reads are answered at once,
+    // and what needs the queue waits for it. A queue that fails to start still fails the start.
+    const pending = pendingQueue(jobsStarting);
+    app.services.queue = pending;
+    app.schedules.queue = pending;
 
     server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000 }, createRequestHandler(app));
     server.on('clientError', answerClientError);
@@ -97,6 +101,10 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
       server!.once('error', reject);
       server!.listen(config.port, config.host, () => resolve());
     });
+    jobs = await jobsStarting;
+    app.services.queue = jobs;
+    app.schedules.queue = jobs;
+    await app.schedules.reconcile(jobs);
     const { port } = server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;

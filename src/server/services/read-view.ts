@@ -9,9 +9,9 @@ import { toServiceObject } from './service-view.js';
 /** A read that must show host edits of a project folder shows them after at most this long. */
 const MAX_AGE_MS = 2000;
 
-/** One JSON answer, serialized once per change, with the ETag of its bytes. */
+/** One JSON answer, serialized and encoded once per change, with the ETag of its bytes. */
 export interface CachedJson {
-  json: string;
+  bytes: Buffer;
   etag: string;
 }
 
@@ -24,8 +24,8 @@ export interface ReadSnapshot {
 }
 
 const cached = (value: unknown): CachedJson => {
-  const json = JSON.stringify(value);
-  return { json, etag: `"${createHash('sha1').update(json).digest('base64url')}"` };
+  const bytes = Buffer.from(JSON.stringify(value), 'utf8');
+  return { bytes, etag: `"${createHash('sha1').update(bytes).digest('base64url')}"` };
 };
 
 /**
