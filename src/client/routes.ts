@@ -16,6 +16,7 @@ const Deployments = lazy(() => import('./pages/Deployments.js').then((m) => ({ d
 const ServiceSchedules = lazy(() => import('./pages/ServiceSchedules.js').then((m) => ({ default: m.ServiceSchedules })));
 const Logs = lazy(() => import('./pages/Logs.js').then((m) => ({ default: m.Logs })));
 const Images = lazy(() => import('./pages/Images.js').then((m) => ({ default: m.Images })));
+const Volumes = lazy(() => import('./pages/Volumes.js').then((m) => ({ default: m.Volumes })));
 const Templates = lazy(() => import('./pages/Templates.js').then((m) => ({ default: m.Templates })));
 const Schedules = lazy(() => import('./pages/Schedules.js').then((m) => ({ default: m.Schedules })));
 const Audit = lazy(() => import('./pages/Audit.js').then((m) => ({ default: m.Audit })));
@@ -44,6 +45,7 @@ export const routes: RouteDefinition[] = [
       },
       { path: '/templates/:id?', component: Templates },
       { path: '/images', component: Images },
+      { path: '/volumes', component: Volumes },
       { path: '/schedules', component: Schedules },
       { path: '/audit', component: Audit },
       { path: '*rest', component: NotFound },

@@ -13,6 +13,7 @@ import { AuditLog } from './services/audit.js';
 import { AuthService } from './services/auth.js';
 import { DeploymentStore } from './services/deployment-store.js';
 import { ImageService } from './services/images.js';
+import { VolumeNetworkService } from './services/volumes-networks.js';
 import { ProjectFolders } from './services/project-files.js';
 import { ProjectLoader } from './services/project-loader.js';
 import { migrateLegacyDefinitions } from './services/project-migrate.js';
@@ -52,6 +53,7 @@ export interface App {
   schedules: ScheduleService;
   registries: RegistryStore;
   images: ImageService;
+  volumesNetworks: VolumeNetworkService;
   templates: TemplateCatalog;
   /** What log reads and follows use: the engine, the live view and the read view's rows. */
   logs: LogDeps;
@@ -116,6 +118,7 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     schedules,
     registries,
     images,
+    volumesNetworks: new VolumeNetworkService(engine.docker, serviceStore),
     templates: new TemplateCatalog(db),
     logs: { docker: engine.docker, watcher, row: (id) => services.view.row(id) },
   };

@@ -11,7 +11,7 @@ const PAGE = 50;
 const FILTERS = ['action', 'actor', 'target', 'outcome', 'since', 'until'] as const;
 type FilterKey = (typeof FILTERS)[number];
 type Filters = Partial<Record<FilterKey, string>>;
-const ACTIONS = ['auth.login', 'auth.logout', 'user.create', 'service.create', 'service.adopt', 'service.update', 'service.delete', 'service.start', 'service.stop', 'service.restart', 'service.redeploy', 'service.env', 'deployment.start', 'deployment.finish', 'image.pull', 'image.remove', 'image.prune', 'registry.set', 'registry.remove', 'schedule.create', 'schedule.update', 'schedule.delete', 'schedule.run_now', 'schedule.run', 'template.import', 'template.delete', 'audit.prune', 'audit.retention'];
+const ACTIONS = ['auth.login', 'auth.logout', 'user.create', 'service.create', 'service.adopt', 'service.update', 'service.delete', 'service.start', 'service.stop', 'service.restart', 'service.redeploy', 'service.env', 'deployment.start', 'deployment.finish', 'image.pull', 'image.remove', 'image.prune', 'volume.remove', 'volume.prune', 'network.remove', 'network.prune', 'registry.set', 'registry.remove', 'schedule.create', 'schedule.update', 'schedule.delete', 'schedule.run_now', 'schedule.run', 'template.import', 'template.delete', 'audit.prune', 'audit.retention'];
 
 /** datetime-local inputs are in the person's zone and carry none: send them as UTC instants. */
 const toIso = (local: string) => (local ? new Date(local).toISOString() : '');

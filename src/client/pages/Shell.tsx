@@ -91,6 +91,7 @@ export function Shell(props: RouteSectionProps) {
           <NavLink href="/">Services</NavLink>
           <NavLink href="/templates">Templates</NavLink>
           <NavLink href="/images">Images</NavLink>
+          <NavLink href="/volumes">Volumes &amp; networks</NavLink>
           <NavLink href="/schedules">Schedules</NavLink>
           <NavLink href="/audit">Audit log</NavLink>
         </nav>

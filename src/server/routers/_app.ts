@@ -7,6 +7,8 @@ import { imagesRouter } from './images.js';
 import { registriesRouter } from './registries.js';
 import { schedulesRouter } from './schedules.js';
 import { servicesRouter } from './services.js';
+import { volumesRouter } from './volumes.js';
+import { networksRouter } from './networks.js';
 import { router } from '../trpc.js';
 
 export const appRouter = router({
@@ -16,6 +18,8 @@ export const appRouter = router({
   deployments: deploymentsRouter,
   schedules: schedulesRouter,
   images: imagesRouter,
+  volumes: volumesRouter,
+  networks: networksRouter,
   registries: registriesRouter,
   audit: auditRouter,
   appos: apposRouter,
