@@ -21,7 +21,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { composeDown, composeUp, dockerCompose, type ComposeRun } from '../tests/helpers/compose-oracle.js';
-import { startBenchCapstan, testEnv } from './test-env.js';
+import { benchApi, startBenchCapstan, testEnv } from './test-env.js';
 
 const args = process.argv.slice(2);
 const ROUNDS = Number(args.find((a) => /^\d+$/.test(a)) ?? 3);
@@ -57,15 +57,7 @@ const yaml = (STUBBORN ? stubbornFile : chainsFile)(env.CAPSTAN_TEST_IMAGE!);
 const bench = await startBenchCapstan('deploy', dockerHost);
 const { running, work } = bench;
 
-async function api(method: string, pathname: string, token?: string, body?: unknown) {
-  const res = await fetch(new URL(pathname, running.url), {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined, text };
-}
+const api = (method: string, pathname: string, token?: string, body?: unknown) => benchApi(running.url, method, pathname, token, body);
 
 /** One round through Capstan: the deploy, then the hard delete of what it deployed. */
 async function capstanRound(token: string, name: string): Promise<[number, number]> {

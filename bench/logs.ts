@@ -9,7 +9,7 @@
  *   npx tsx bench/logs.ts [rounds=300]
  */
 import { getServiceLogs } from '../src/server/services/logs.js';
-import { startBenchCapstan, testEnv } from './test-env.js';
+import { benchApi, startBenchCapstan, testEnv } from './test-env.js';
 
 const ROUNDS = Number(process.argv[2] ?? 300);
 const LINES = 1_000_000;
@@ -20,15 +20,7 @@ const bench = await startBenchCapstan('logs', env.DOCKER_HOST!);
 const { running } = bench;
 const docker = running.app.engine.docker;
 
-async function api(method: string, pathname: string, token?: string, body?: unknown) {
-  const res = await fetch(new URL(pathname, running.url), {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined, text };
-}
+const api = (method: string, pathname: string, token?: string, body?: unknown) => benchApi(running.url, method, pathname, token, body);
 
 const rawLogs = (id: string) => docker.getContainer(id).logs({ follow: false, stdout: true, stderr: true, timestamps: true, tail: 100 });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -16,6 +16,23 @@ export function testEnv(): Record<string, string> {
   return Object.fromEntries(pairs.filter((m) => m !== null).map((m) => [m[1]!, m[2]!]));
 }
 
+export interface ApiAnswer {
+  status: number;
+  json: any;
+  text: string;
+}
+
+/** A JSON request to a Capstan at `base`, with a bearer token when given. */
+export async function benchApi(base: string, method: string, pathname: string, token?: string, body?: unknown): Promise<ApiAnswer> {
+  const res = await fetch(new URL(pathname, base), {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined, text };
+}
+
 export interface BenchCapstan {
   running: RunningCapstan;
   /** A scratch folder the benchmark may use too; removed by stop(). */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/server/env.js';
 import { silentLogger } from '../../src/server/log.js';
 import { startCapstan, type RunningCapstan } from '../../src/server/main.js';
@@ -111,6 +111,13 @@ export async function httpRequest(base: string, method: string, pathname: string
     json = undefined;
   }
   return { status: res.status, headers: res.headers, text, json };
+}
+
+/** The answer is `status` in the contract's error shape; `details`, when given, must match its details. */
+export function expectContractError(res: { status: number; json: any; text: string }, status: number, details?: RegExp): void {
+  expect(res.status, res.text).toBe(status);
+  expect(isContractError(res.json), res.text).toBe(true);
+  if (details) expect(res.json.details, res.text).toMatch(details);
 }
 
 /** Asserts the contract's error shape without a test framework dependency here. */

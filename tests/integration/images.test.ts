@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm';
 import { auditLog, registryCredentials } from '../../src/db/schema.js';
 import { ensureImage } from '../../src/server/docker/images.js';
 import { testDocker, uniqueName } from '../helpers/engine.js';
-import { deployAndWait, isContractError, startTestServer, useServer } from '../helpers/server.js';
+import { deployAndWait, expectContractError, startTestServer, useServer } from '../helpers/server.js';
 import { collect, testClient } from '../helpers/trpc.js';
 
 const ctx = useServer();
@@ -14,12 +14,6 @@ const env = () => inject('testEnv');
 
 async function api(method: string, path: string, body?: unknown) {
   return ctx.s.request(method, path, { token: ctx.token, ...(body === undefined ? {} : { body }) });
-}
-
-function expectError(res: { status: number; json: any; text: string }, status: number, details?: RegExp) {
-  expect(res.status, res.text).toBe(status);
-  expect(isContractError(res.json), res.text).toBe(true);
-  if (details) expect(res.json.details, res.text).toMatch(details);
 }
 
 /** Waits for the end of a dockerode progress stream (push, pull); errors inside it fail the test. */
@@ -112,15 +106,15 @@ describe('POST /api/images/pull', () => {
 
   it('a missing tag or repository is a 404 in the contract shape, recorded as a failed pull', async () => {
     const missingTag = await api('POST', '/api/images/pull', { image: `${env().registry}/capstan/busybox`, tag: 'no-such-tag' });
-    expectError(missingTag, 404, /manifest unknown|not found/i);
-    expectError(await api('POST', '/api/images/pull', { image: `${env().registry}/capstan/no-such-repo`, tag: '1' }), 404);
+    expectContractError(missingTag, 404, /manifest unknown|not found/i);
+    expectContractError(await api('POST', '/api/images/pull', { image: `${env().registry}/capstan/no-such-repo`, tag: '1' }), 404);
     const failed = (await auditEntries('image.pull')).filter((e) => e.outcome === 'failure');
     expect(failed.map((e) => e.target)).toContain(`image:${env().registry}/capstan/busybox:no-such-tag`);
   });
 
   it('a registry address where nothing listens is a 400 naming the engine\'s reason, not a 500', async () => {
     // Port 1 on loopback: the engine's connection is refused at once.
-    expectError(await api('POST', '/api/images/pull', { image: '127.0.0.1:1/capstan/nothing', tag: 'latest' }), 400, /connection refused/i);
+    expectContractError(await api('POST', '/api/images/pull', { image: '127.0.0.1:1/capstan/nothing', tag: 'latest' }), 400, /connection refused/i);
   });
 
   it('the engine unreachable is a 503', async () => {
@@ -128,8 +122,8 @@ describe('POST /api/images/pull', () => {
     try {
       const token = await away.login();
       const res = await away.request('POST', '/api/images/pull', { token, body: { image: 'busybox', tag: '1' } });
-      expectError(res, 503);
-      expectError(await away.request('GET', '/api/images', { token }), 503);
+      expectContractError(res, 503);
+      expectContractError(await away.request('GET', '/api/images', { token }), 503);
     } finally {
       await away.dispose();
     }
@@ -141,7 +135,7 @@ describe('POST /api/images/pull', () => {
     ['a space in the tag', { image: 'busybox', tag: 'one two' }, /^tag: /],
     ['no image', { tag: '1' }, /^image: /],
   ])('400 naming the field for %s', async (_label, body, details) => {
-    expectError(await api('POST', '/api/images/pull', body), 400, details);
+    expectContractError(await api('POST', '/api/images/pull', body), 400, details);
   });
 });
 
@@ -206,7 +200,7 @@ describe('list, remove, prune', () => {
       ]);
 
       const refused = await api('DELETE', `/api/images/${id}`);
-      expectError(refused, 409, new RegExp(service.containers[0].name));
+      expectContractError(refused, 409, new RegExp(service.containers[0].name));
       expect(await imageGone(id)).toBe(false);
       expect((await docker.getImage(id).inspect()).RepoTags).toEqual([`${repo}:${tag}`]);
       expect((await auditEntries('image.remove')).at(-1)).toMatchObject({ target: `image:${id}`, outcome: 'failure' });
@@ -226,9 +220,9 @@ describe('list, remove, prune', () => {
     expect(removed.json.untagged).toEqual(expect.arrayContaining([`${repo}:${tag}`, `${repo}-other:${tag}`]));
     expect(removed.json.deleted).toContain(id);
     expect(await imageGone(id)).toBe(true);
-    expectError(await api('DELETE', `/api/images/${id}`), 404);
-    expectError(await api('DELETE', `/api/images/sha256:${'0'.repeat(64)}`), 404);
-    expectError(await api('DELETE', '/api/images/not-an-id'), 400, /^id: /);
+    expectContractError(await api('DELETE', `/api/images/${id}`), 404);
+    expectContractError(await api('DELETE', `/api/images/sha256:${'0'.repeat(64)}`), 404);
+    expectContractError(await api('DELETE', '/api/images/not-an-id'), 400, /^id: /);
     expect((await auditEntries('image.remove')).some((e) => e.target === `image:${id}` && e.outcome === 'success')).toBe(true);
   });
 
@@ -300,15 +294,15 @@ describe('registry credentials', () => {
     const { repo, tag } = fresh();
     await ctx.s.app.db.update(registryCredentials).set({ passwordSealed: 'v1.broken' }).where(eq(registryCredentials.host, host()));
     const res = await api('POST', '/api/images/pull', { image: repo, tag });
-    expectError(res, 500);
+    expectContractError(res, 500);
     expect(res.json.error).toBe('Stored secret cannot be decrypted');
     await expect(ensureImage(ctx.s.app.engine.docker, `${repo}:${tag}`)).rejects.toThrow(/cannot be decrypted/);
     expect((await api('PUT', '/api/registries', { host: host(), username: 'capstan-bot', password })).status).toBe(200);
   });
 
   it('a bad host is a 400 naming it; a replaced credential keeps one row; delete, then 404', async () => {
-    expectError(await api('PUT', '/api/registries', { host: 'not a host', username: 'u', password: 'p' }), 400, /^host: /);
-    expectError(await api('PUT', '/api/registries', { host: host(), username: 'u' }), 400, /^password: /);
+    expectContractError(await api('PUT', '/api/registries', { host: 'not a host', username: 'u', password: 'p' }), 400, /^host: /);
+    expectContractError(await api('PUT', '/api/registries', { host: host(), username: 'u' }), 400, /^password: /);
     const replaced = await api('PUT', '/api/registries', { host: `http://${host()}/`, username: 'other', password: `${password}-2` });
     expect(replaced.json).toMatchObject({ host: host(), username: 'other' });
     expect((await api('GET', '/api/registries')).json).toHaveLength(1);
@@ -316,7 +310,7 @@ describe('registry credentials', () => {
     const removed = await api('DELETE', `/api/registries/${host()}`);
     expect(removed.status, removed.text).toBe(200);
     expect((await api('GET', '/api/registries')).json).toEqual([]);
-    expectError(await api('DELETE', `/api/registries/${host()}`), 404);
+    expectContractError(await api('DELETE', `/api/registries/${host()}`), 404);
     expect((await auditEntries('registry.remove')).map((e) => [e.target, e.outcome])).toEqual([
       [`registry:${host()}`, 'success'],
       [`registry:${host()}`, 'failure'],

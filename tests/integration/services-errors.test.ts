@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, expect, inject, it } from 'vitest';
 import { freePort, inspect, projectContainers, startPortHolder, testDocker, uniqueName } from '../helpers/engine.js';
-import { deployAndWait, isContractError, useServer } from '../helpers/server.js';
+import { deployAndWait, expectContractError, useServer } from '../helpers/server.js';
 
 const ctx = useServer();
 const docker = testDocker();
@@ -15,12 +15,6 @@ async function api(method: string, path: string, body?: unknown) {
 }
 
 const deploy = (method: string, path: string, body?: unknown) => deployAndWait(ctx.s, ctx.token, method, path, body);
-
-async function expectError(res: { status: number; json: any; text: string }, status: number, details?: RegExp) {
-  expect(res.status, res.text).toBe(status);
-  expect(isContractError(res.json), res.text).toBe(true);
-  if (details) expect(res.json.details).toMatch(details);
-}
 
 describe('bad definitions are a 400 naming the field, and change nothing', () => {
   const cases: [string, unknown, RegExp][] = [
@@ -36,7 +30,7 @@ describe('bad definitions are a 400 naming the field, and change nothing', () =>
     ['no image', { name: 'x1', services: { a: { command: ['sleep', '1'] } } }, /services\.a\.image/],
   ];
   it.each(cases)('%s', async (_label, body, details) => {
-    await expectError(await api('POST', '/api/services', body), 400, details);
+    await expectContractError(await api('POST', '/api/services', body), 400, details);
     expect((await api('GET', '/api/services')).json).toEqual([]);
     // Nothing was written either: no project folder.
     expect(existsSync(ctx.s.config.projectsDir) ? readdirSync(ctx.s.config.projectsDir) : []).toEqual([]);
@@ -55,7 +49,7 @@ describe('bad definitions are a 400 naming the field, and change nothing', () =>
     const name = uniqueName('ren');
     const { service } = await deploy('POST', '/api/services', { name, services: { a: sleeper() } });
     const res = await api('PUT', `/api/services/${service.id}`, { name: `${name}x`, services: { a: sleeper() } });
-    await expectError(res, 400, /^name/);
+    await expectContractError(res, 400, /^name/);
     await api('DELETE', `/api/services/${service.id}?mode=hard`);
   });
 });
@@ -72,7 +66,7 @@ describe('404 for an unknown id', () => {
     ['PUT', '/api/services/nope123/env'],
   ])('%s %s', async (method, path) => {
     const body = method === 'PUT' ? (path.endsWith('/env') ? { environment: {} } : { name: 'nope', services: { a: sleeper() } }) : undefined;
-    await expectError(await api(method, path, body), 404);
+    await expectContractError(await api(method, path, body), 404);
   });
 });
 
@@ -81,7 +75,7 @@ describe('409 conflicts', () => {
     const name = uniqueName('dup');
     const first = await deploy('POST', '/api/services', { name, services: { a: sleeper() } });
     expect(first.res.status).toBe(201);
-    await expectError(await api('POST', '/api/services', { name, services: { b: sleeper() } }), 409, /name/);
+    await expectContractError(await api('POST', '/api/services', { name, services: { b: sleeper() } }), 409, /name/);
     await api('DELETE', `/api/services/${first.service.id}?mode=hard`);
   });
 
@@ -90,10 +84,10 @@ describe('409 conflicts', () => {
     const stranger = await startPortHolder(docker, image(), port);
     try {
       const portClash = await api('POST', '/api/services', { name: uniqueName('pc'), services: { a: sleeper({ ports: [`127.0.0.1:${port}:80`] }) } });
-      await expectError(portClash, 409, new RegExp(`${port}`));
+      await expectContractError(portClash, 409, new RegExp(`${port}`));
       const strangerName = (await stranger.inspect()).Name.slice(1);
       const nameClash = await api('POST', '/api/services', { name: uniqueName('nc'), services: { a: sleeper({ container_name: strangerName }) } });
-      await expectError(nameClash, 409, /Capstan does not manage/);
+      await expectContractError(nameClash, 409, /Capstan does not manage/);
       expect((await api('GET', '/api/services')).json).toEqual([]);
     } finally {
       await stranger.remove({ force: true });

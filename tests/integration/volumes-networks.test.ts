@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { auditLog } from '../../src/db/schema.js';
 import { networkExists, testDocker, uniqueName, volumeExists } from '../helpers/engine.js';
-import { deployAndWait, isContractError, useServer } from '../helpers/server.js';
+import { deployAndWait, expectContractError, useServer } from '../helpers/server.js';
 
 const ctx = useServer();
 const docker = testDocker();
@@ -11,12 +11,6 @@ const LABEL = `io.capstan.test.${uniqueName('vn').replace('-', '')}`;
 
 async function api(method: string, path: string, body?: unknown) {
   return ctx.s.request(method, path, { token: ctx.token, ...(body === undefined ? {} : { body }) });
-}
-
-function expectError(res: { status: number; json: any; text: string }, status: number, details?: RegExp) {
-  expect(res.status, res.text).toBe(status);
-  expect(isContractError(res.json), res.text).toBe(true);
-  if (details) expect(res.json.details, res.text).toMatch(details);
 }
 
 const auditEntries = async (action: string) => (await ctx.s.app.db.select().from(auditLog)).filter((e) => e.action === action);
@@ -95,9 +89,9 @@ describe("a service's volume and network", () => {
   });
 
   it('removing either while the service uses it is a 409 naming the service; nothing is removed', async () => {
-    expectError(await api('DELETE', `/api/volumes/${name}_data`), 409, new RegExp(`service ${name} \\(container ${service.containers[0].name}\\)`));
+    expectContractError(await api('DELETE', `/api/volumes/${name}_data`), 409, new RegExp(`service ${name} \\(container ${service.containers[0].name}\\)`));
     expect(await volumeExists(docker, `${name}_data`)).toBe(true);
-    expectError(await api('DELETE', `/api/networks/${name}_default`), 409, new RegExp(`service ${name}`));
+    expectContractError(await api('DELETE', `/api/networks/${name}_default`), 409, new RegExp(`service ${name}`));
     expect(await networkExists(docker, `${name}_default`)).toBe(true);
     expect((await auditEntries('volume.remove')).at(-1)).toMatchObject({ target: `volume:${name}_data`, outcome: 'failure', details: { code: 'CONFLICT' } });
     expect((await auditEntries('network.remove')).at(-1)).toMatchObject({ target: `network:${name}_default`, outcome: 'failure' });
@@ -122,9 +116,9 @@ describe('foreign volumes and networks', () => {
     expect(v.size_bytes === null || Number.isInteger(v.size_bytes)).toBe(true);
     expect(await findIn('networks', network)).toMatchObject({ managed: false, used_by: [], in_use: true, containers: [{ name: cname, state: 'created' }] });
 
-    expectError(await api('DELETE', `/api/volumes/${volume}`), 409, new RegExp(`container ${cname}`));
+    expectContractError(await api('DELETE', `/api/volumes/${volume}`), 409, new RegExp(`container ${cname}`));
     // The engine itself would let this one go (its only container is not running); it could then never start.
-    expectError(await api('DELETE', `/api/networks/${network}`), 409, new RegExp(`container ${cname}`));
+    expectContractError(await api('DELETE', `/api/networks/${network}`), 409, new RegExp(`container ${cname}`));
     expect(await volumeExists(docker, volume)).toBe(true);
     expect(await networkExists(docker, network)).toBe(true);
   });
@@ -142,8 +136,8 @@ describe('foreign volumes and networks', () => {
     expect((await auditEntries('volume.remove')).some((e) => e.target === `volume:${volume}` && e.outcome === 'success')).toBe(true);
     expect((await auditEntries('network.remove')).some((e) => e.target === `network:${network}` && e.outcome === 'success')).toBe(true);
 
-    expectError(await api('DELETE', `/api/volumes/${volume}`), 404, new RegExp(volume));
-    expectError(await api('DELETE', `/api/networks/${network}`), 404, new RegExp(network));
+    expectContractError(await api('DELETE', `/api/volumes/${volume}`), 404, new RegExp(volume));
+    expectContractError(await api('DELETE', `/api/networks/${network}`), 404, new RegExp(network));
   });
 
   it('a volume created without a name is listed as anonymous', async () => {
@@ -157,17 +151,17 @@ describe('foreign volumes and networks', () => {
   });
 
   it('bad names are a 400 naming the field', async () => {
-    expectError(await api('DELETE', `/api/volumes/${encodeURIComponent('-bad name')}`), 400, /^name: /);
-    expectError(await api('DELETE', `/api/networks/${encodeURIComponent('a$b')}`), 400, /^name: /);
-    expectError(await api('DELETE', `/api/networks/${'x'.repeat(300)}`), 400, /^name: /);
-    expectError(await api('POST', '/api/volumes/prune', { label: ['has space'] }), 400, /^label/);
+    expectContractError(await api('DELETE', `/api/volumes/${encodeURIComponent('-bad name')}`), 400, /^name: /);
+    expectContractError(await api('DELETE', `/api/networks/${encodeURIComponent('a$b')}`), 400, /^name: /);
+    expectContractError(await api('DELETE', `/api/networks/${'x'.repeat(300)}`), 400, /^name: /);
+    expectContractError(await api('POST', '/api/volumes/prune', { label: ['has space'] }), 400, /^label/);
   });
 });
 
 describe('predefined networks', () => {
   it.each(['bridge', 'host', 'none'])('%s is listed as predefined and never removed', async (network) => {
     expect(await findIn('networks', network)).toMatchObject({ predefined: true, managed: false });
-    expectError(await api('DELETE', `/api/networks/${network}`), 403, new RegExp(`network ${network} is created by the Docker engine`));
+    expectContractError(await api('DELETE', `/api/networks/${network}`), 403, new RegExp(`network ${network} is created by the Docker engine`));
     expect(await networkExists(docker, network)).toBe(true);
   });
 });
