@@ -14,6 +14,8 @@ const Files = lazy(() => import('./pages/Files.js').then((m) => ({ default: m.Fi
 const Environment = lazy(() => import('./pages/Environment.js').then((m) => ({ default: m.Environment })));
 const Deployments = lazy(() => import('./pages/Deployments.js').then((m) => ({ default: m.Deployments })));
 const ServiceSchedules = lazy(() => import('./pages/ServiceSchedules.js').then((m) => ({ default: m.ServiceSchedules })));
+const Stats = lazy(() => import('./pages/Stats.js').then((m) => ({ default: m.Stats })));
+const Terminal = lazy(() => import('./pages/Terminal.js').then((m) => ({ default: m.Terminal })));
 const Logs = lazy(() => import('./pages/Logs.js').then((m) => ({ default: m.Logs })));
 const Images = lazy(() => import('./pages/Images.js').then((m) => ({ default: m.Images })));
 const Volumes = lazy(() => import('./pages/Volumes.js').then((m) => ({ default: m.Volumes })));
@@ -36,6 +38,8 @@ export const routes: RouteDefinition[] = [
         children: [
           { path: '/', component: ServiceOverview },
           { path: '/logs', component: Logs },
+          { path: '/stats', component: Stats },
+          { path: '/terminal', component: Terminal },
           { path: '/definition', component: Definition },
           { path: '/environment', component: Environment },
           { path: '/files', component: Files },

@@ -38,6 +38,9 @@ const zEnv = z
     CAPSTAN_AUDIT_RETENTION_DAYS: optional(
       z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1'),
     ).transform((v) => v ?? 90),
+    CAPSTAN_UPDATE_CHECK_HOURS: optional(
+      z.coerce.number({ error: 'must be a number' }).min(0, 'must be 0 (off) or more').max(8760, 'must be at most 8760 (a year)'),
+    ).transform((v) => v ?? 6),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.CAPSTAN_ADMIN_USERNAME) !== Boolean(env.CAPSTAN_ADMIN_PASSWORD)) {
@@ -58,6 +61,8 @@ export interface Config {
   docker: { host: string; tlsVerify: boolean; certPath: string | undefined };
   admin: { username: string; password: string } | undefined;
   auditRetentionDays: number;
+  /** How often every service's images are compared with their registries (hours; 0: only on demand). */
+  updateCheckHours: number;
   /** Internal bounds on jobs (a pull's stall, an attempt's deadline); never from the environment: tests shorten them. */
   limits?: {
     jobDeadlineMs?: number;
@@ -100,5 +105,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ? { username: e.CAPSTAN_ADMIN_USERNAME, password: e.CAPSTAN_ADMIN_PASSWORD }
         : undefined,
     auditRetentionDays: e.CAPSTAN_AUDIT_RETENTION_DAYS,
+    updateCheckHours: e.CAPSTAN_UPDATE_CHECK_HOURS,
   };
 }

@@ -38,6 +38,7 @@ describe('loadConfig', () => {
       CAPSTAN_ADMIN_USERNAME: 'root',
       CAPSTAN_ADMIN_PASSWORD: 'longenough',
       CAPSTAN_AUDIT_RETENTION_DAYS: '30',
+      CAPSTAN_UPDATE_CHECK_HOURS: '0.5',
     });
     expect(c).toMatchObject({
       port: 9000,
@@ -48,6 +49,7 @@ describe('loadConfig', () => {
       docker: { host: 'tcp://127.0.0.1:2376', tlsVerify: true, certPath: '/certs' },
       admin: { username: 'root', password: 'longenough' },
       auditRetentionDays: 30,
+      updateCheckHours: 0.5,
     });
   });
 
@@ -58,6 +60,8 @@ describe('loadConfig', () => {
     ['CAPSTAN_JOBS_DATABASE_URL', { CAPSTAN_JOBS_DATABASE_URL: 'redis://x' }],
     ['DOCKER_HOST', { DOCKER_HOST: '/var/run/docker.sock' }],
     ['CAPSTAN_AUDIT_RETENTION_DAYS', { CAPSTAN_AUDIT_RETENTION_DAYS: '0' }],
+    ['CAPSTAN_UPDATE_CHECK_HOURS', { CAPSTAN_UPDATE_CHECK_HOURS: '-1' }],
+    ['CAPSTAN_UPDATE_CHECK_HOURS', { CAPSTAN_UPDATE_CHECK_HOURS: 'often' }],
     ['CAPSTAN_ADMIN_PASSWORD', { CAPSTAN_ADMIN_USERNAME: 'root' }],
     ['CAPSTAN_ADMIN_PASSWORD', { CAPSTAN_ADMIN_USERNAME: 'root', CAPSTAN_ADMIN_PASSWORD: 'short' }],
     ['CAPSTAN_ADMIN_USERNAME', { CAPSTAN_ADMIN_USERNAME: 'bad name!', CAPSTAN_ADMIN_PASSWORD: 'longenough' }],

@@ -17,6 +17,8 @@ type Action = 'start' | 'stop' | 'restart' | 'redeploy';
 const TABS = [
   ['', 'Overview'],
   ['/logs', 'Logs'],
+  ['/stats', 'Stats'],
+  ['/terminal', 'Terminal'],
   ['/definition', 'Definition'],
   ['/environment', 'Environment'],
   ['/files', 'Files'],
