@@ -49,7 +49,7 @@ function usersByName(attachments: ContainerAttachments[], services: ServiceRow[]
  * Capstan's own by labels: the service id it stamps on what it creates, or
  * the compose project of a service it adopted (created by compose, not by it).
  */
-function ownership(labels: Record<string, string>, services: ServiceRow[]) {
+export function ownership(labels: Record<string, string>, services: ServiceRow[]) {
   const project = labels[LABEL_PROJECT] ?? null;
   const stamped = labels[LABEL_SERVICE_ID];
   const adopted = project ? services.find((s) => s.adopted && s.name === project) : undefined;
@@ -66,7 +66,7 @@ function usage(users: User[]) {
 }
 
 /** "service shop (container shop-web-1), container stray" for a 409's details. */
-function describeUsers(users: User[]): string {
+export function describeUsers(users: User[]): string {
   const byService = new Map<string, string[]>();
   const foreign: string[] = [];
   for (const u of users) {
@@ -79,7 +79,7 @@ function describeUsers(users: User[]): string {
 }
 
 /** `key` or `key=value` filters, all of which must match (as the engine's label filter). */
-function matchesLabels(labels: Record<string, string>, filters: string[]): boolean {
+export function matchesLabels(labels: Record<string, string>, filters: string[]): boolean {
   return filters.every((f) => {
     const eq = f.indexOf('=');
     return eq < 0 ? f in labels : labels[f.slice(0, eq)] === f.slice(eq + 1);
