@@ -23,6 +23,18 @@ const [epoch, setEpoch] = createSignal(0);
 
 export { connected, connectionError, engine, epoch, services, snapshotSeen };
 
+/**
+ * Every service's containers and their states, as one string: it changes
+ * when a container is created, removed, started or stopped (a service's
+ * containers are listed from its definition before they exist, so a name
+ * alone says nothing). Pages listing what containers use re-read on it.
+ */
+export const containerStates = () =>
+  Object.values(services)
+    .flatMap((s) => s.containers.map((c) => `${c.name}:${c.status}`))
+    .sort()
+    .join(',');
+
 export const serviceList = () =>
   Object.values(services).sort((a, b) => a.name.localeCompare(b.name));
 

@@ -152,7 +152,7 @@ export const deployments = sqliteTable(
     id: text('id').primaryKey(),
     serviceId: text('service_id').notNull(),
     serviceName: text('service_name').notNull(),
-    kind: text('kind', { enum: ['create', 'update', 'env', 'redeploy', 'start', 'stop', 'restart', 'scheduled', 'delete'] }).notNull(),
+    kind: text('kind', { enum: ['create', 'update', 'env', 'redeploy', 'start', 'stop', 'restart', 'scheduled', 'image-update', 'delete'] }).notNull(),
     status: text('status', { enum: ['queued', 'running', 'succeeded', 'failed'] }).notNull(),
     actor: text('actor').notNull(),
     params: text('params', { mode: 'json' }).$type<Record<string, unknown>>(),
@@ -227,4 +227,21 @@ export const appTemplates = sqliteTable('app_template', {
   compose: text('compose'),
   repository: text('repository', { mode: 'json' }).$type<TemplateRepository>(),
   importedAt: integer('imported_at', { mode: 'timestamp_ms' }).notNull(),
+});
+
+/**
+ * The last update check of each image a service uses (services/updates.ts):
+ * the local and the registry's digest, compared without pulling. Rows of
+ * images no service uses any longer are dropped at the next check.
+ */
+export const imageUpdates = sqliteTable('image_update', {
+  /** The reference as the services' plans name it, tag included ("registry:5000/app:1"). */
+  image: text('image').primaryKey(),
+  serviceIds: text('service_ids', { mode: 'json' }).$type<string[]>().notNull(),
+  localDigest: text('local_digest'),
+  remoteDigest: text('remote_digest'),
+  updateAvailable: integer('update_available', { mode: 'boolean' }).notNull(),
+  /** Why the registry could not be asked; then update_available is false. */
+  error: text('error'),
+  checkedAt: integer('checked_at', { mode: 'timestamp_ms' }).notNull(),
 });

@@ -15,6 +15,7 @@ import { startEmbeddedPostgres, type EmbeddedJobsDatabase } from './postgres.js'
 import { auditPruneTask, AUDIT_PRUNE_CRONTAB, AUDIT_PRUNE_TASK } from './tasks/audit-prune.js';
 import { deployTask, DEPLOY_TASK, LEGACY_DELETE_TASK } from './tasks/deploy.js';
 import { scheduledRunTask, SCHEDULED_RUN_TASK } from './tasks/scheduled-run.js';
+import { nextUpdateCheck, updateCheckTask, UPDATE_CHECK_JOB_KEY, UPDATE_CHECK_TASK } from './tasks/update-check.js';
 import type { ScheduledRunDeps } from '../server/services/scheduled-run.js';
 import type { ScheduleQueue } from '../server/services/schedules.js';
 
@@ -37,6 +38,8 @@ export interface JobsOptions {
   sessions?: SessionStore;
   /** The embedded PostgreSQL, already being started by the caller (so it starts while the rest does); owned by the jobs from here on. */
   embedded?: Promise<EmbeddedJobsDatabase>;
+  /** Hours between update checks of the images in use (CAPSTAN_UPDATE_CHECK_HOURS); 0 or unset: only on demand. */
+  updateCheckHours?: number;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -138,6 +141,12 @@ export async function startJobs(opts: JobsOptions): Promise<Jobs> {
       [AUDIT_PRUNE_TASK]: auditPruneTask(deps.audit),
       [SCHEDULED_RUN_TASK]: scheduledRunTask({ ...opts.scheduleDeps, queue: () => ({ ...scheduleQueue, enqueueDeployment }) }),
     };
+    const updateHours = opts.updateCheckHours ?? 0;
+    // The check's one pending job: its run replaces it with the next (a running job's key moves to the new one).
+    const queueUpdateCheck = async (runAt: Date, mode: 'replace' | 'preserve_run_at' = 'replace') => {
+      await jobUtils.addJob(UPDATE_CHECK_TASK, {}, { jobKey: UPDATE_CHECK_JOB_KEY, jobKeyMode: mode, runAt, maxAttempts: 1 });
+    };
+    if (deps.updates) tasks[UPDATE_CHECK_TASK] = updateCheckTask(deps.updates, updateHours, queueUpdateCheck);
     // Every failure message is written to PostgreSQL: only text it accepts.
     const taskList: TaskList = Object.fromEntries(Object.entries(tasks).map(([name, task]) => [name, pgSafeTask(task)]));
     const ids: string[] = [];
@@ -162,6 +171,9 @@ export async function startJobs(opts: JobsOptions): Promise<Jobs> {
       parsedCronItems: parseCrontab(AUDIT_PRUNE_CRONTAB),
       logger,
     });
+    // A restart keeps the pending check's time (no check at every start); 0 hours removes it.
+    if (deps.updates && updateHours > 0) await queueUpdateCheck(nextUpdateCheck(updateHours), 'preserve_run_at');
+    else await utils.withPgClient((client) => client.query('SELECT graphile_worker.remove_job($1)', [UPDATE_CHECK_JOB_KEY]));
     // Deployments whose job was lost, or spent by a kill on its last attempt, get one that ends them (recovery.ts).
     await recoverDeployments(utils, await deps.deployments.listActive(), enqueueDeployment);
 

@@ -21,12 +21,14 @@ import { RegistryStore } from './services/registries.js';
 import { SecretBox } from './services/secret-box.js';
 import { ServiceManager } from './services/services.js';
 import { ServiceStore } from './services/service-store.js';
+import { StatsHub } from './services/stats.js';
 import { ScheduleStore } from './services/schedule-store.js';
 import { ScheduleService } from './services/schedules.js';
 import { EventFeed } from './services/event-feed.js';
 import { EngineWatcher } from './docker/events.js';
 import { UserService } from './services/users.js';
 import { TemplateCatalog } from './services/templates.js';
+import { UpdateChecker } from './services/updates.js';
 import type { LogDeps } from './services/logs.js';
 
 /** Everything a request or a job may use, built once at start. */
@@ -55,8 +57,12 @@ export interface App {
   images: ImageService;
   volumesNetworks: VolumeNetworkService;
   templates: TemplateCatalog;
+  /** The update badges: local against registry digests of the images services use. */
+  updates: UpdateChecker;
   /** What log reads and follows use: the engine, the live view and the read view's rows. */
   logs: LogDeps;
+  /** The engine's stats streams, shared by every watcher; closed at stop. */
+  stats: StatsHub;
 }
 
 export const packageVersion: string = (
@@ -120,6 +126,12 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     images,
     volumesNetworks: new VolumeNetworkService(engine.docker, serviceStore),
     templates: new TemplateCatalog(db),
+    updates: new UpdateChecker(engine.docker, serviceStore, db, log),
     logs: { docker: engine.docker, watcher, row: (id) => services.view.row(id) },
+    stats: new StatsHub(engine.docker, {
+      // The read view's snapshot; a service it does not hold yet (or an unknown id: 404) from the manager.
+      service: async (id) => (await services.view.current()).byId.get(id) ?? services.get(id),
+      list: () => services.list(),
+    }),
   };
 }

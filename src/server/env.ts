@@ -71,6 +71,8 @@ export interface Config {
     sseHeartbeatMs?: number;
     /** What one event-stream client may leave unread before it is dropped (default 1 MiB). */
     sseBufferBytes?: number;
+    /** A terminal with no input for this long is closed (default 15 min). */
+    terminalIdleMs?: number;
   };
 }
 

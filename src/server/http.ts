@@ -19,6 +19,7 @@ import { serveAppLogStream, wantsAppLogStream } from './appos-logs.js';
 import { serveEvents, wantsEvents } from './events-route.js';
 import { serveHotRead, wantsHotRead } from './hot-reads.js';
 import { serveTextLogs, wantsTextLogs } from './logs-text.js';
+import { serveTerminalCheck, wantsTerminalCheck } from './terminal-route.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { appRouter } from './routers/_app.js';
 import type { Meta } from './trpc.js';
@@ -196,6 +197,7 @@ const PLAIN_ROUTES: PlainRoute[] = [
   [wantsAuditExport, serveAuditExport],
   [wantsTextLogs, serveTextLogs],
   [wantsAppLogStream, serveAppLogStream],
+  [wantsTerminalCheck, serveTerminalCheck],
 ];
 
 /** What Node's parser refused, by its error code (as Node's own answer would say), in the contract's shape. */

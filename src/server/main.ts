@@ -10,6 +10,7 @@ import { pendingQueue } from '../jobs/pending-queue.js';
 import { startJobs, type Jobs } from '../jobs/worker.js';
 import { startEmbeddedPostgres } from '../jobs/postgres.js';
 import { createLogger, type Logger } from './log.js';
+import { createTerminalRoute, type TerminalRoute } from './terminal-route.js';
 import { applyRetentionSetting } from './services/audit-retention.js';
 import { ensureFirstAdmin } from './services/users.js';
 
@@ -39,6 +40,7 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
     throw err;
   }
   let server: Server | undefined;
+  let terminal: TerminalRoute | undefined;
   let jobs: Jobs | undefined;
   let startedJobs = false;
   try {
@@ -64,6 +66,7 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
       log,
       sessions: app.sessions,
       ...(embedded ? { embedded } : {}),
+      updateCheckHours: config.updateCheckHours,
       deps: {
         docker: app.engine.docker,
         store: app.serviceStore,
@@ -73,6 +76,8 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
         audit: app.audit,
         schedules: app.schedules,
         log,
+        updates: app.updates,
+        finished: (d, outcome) => app.updates.afterDeployment(d.kind, d.serviceId, !outcome.error),
         ...(config.limits ? { limits: config.limits } : {}),
       },
       scheduleDeps: {
@@ -95,6 +100,9 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
 
     server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000 }, createRequestHandler(app));
     server.on('clientError', answerClientError);
+    // WebSocket upgrades: the terminal's path; any other is refused in the contract's shape.
+    terminal = createTerminalRoute(app);
+    server.on('upgrade', terminal.handleUpgrade);
     // Long-lived SSE responses must not be cut by the keep-alive timer.
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
@@ -118,10 +126,12 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
       port,
       ...(admin?.generatedPassword ? { generatedAdmin: { username: admin.username, password: admin.generatedPassword } } : {}),
       stop: once(async () => {
-        await closeServer(server!);
+        // Upgraded sockets are not the HTTP server's to close: the terminals close theirs (and end their processes).
+        await Promise.all([closeServer(server!), terminal!.close()]);
         // Open throttle windows write their summary now, while the database is still open.
         await app.auth.throttled.flush();
         await jobs!.stop();
+        app.stats.close();
         app.events.stop();
         app.watcher.stop();
         app.database.close();
@@ -130,7 +140,7 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
     };
     return running;
   } catch (err) {
-    if (server?.listening) await closeServer(server);
+    if (server?.listening) await Promise.all([closeServer(server), terminal?.close()]);
     if (jobs) await jobs.stop().catch(() => {});
     // Failed before the jobs owned it (startJobs stops it itself when it fails).
     else if (!startedJobs) await stopEmbedded();

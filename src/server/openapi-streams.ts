@@ -56,6 +56,36 @@ export function eventsPath(errorContent: Json): Json {
   };
 }
 
+/** GET (WebSocket) /api/services/{id}/exec: the terminal (src/server/terminal-route.ts). */
+export function execPath(errorContent: Json): Json {
+  return {
+    get: {
+      tags: ['services'],
+      summary: 'A terminal in one of the service\'s containers (WebSocket)',
+      description: [
+        'Open as a WebSocket (`ws://` / `wss://`, same origin for browsers). Binary frames are the terminal\'s bytes both ways; a text frame `{"resize":[cols,rows]}` (whole numbers 1-1000) resizes the TTY.',
+        'Closes with 1000 and `exit code N` when the command ends, 1000 `idle` after 15 minutes without input, 1008 after a bad control frame (an error frame comes first), 1009 for a frame over 64 KiB, 1001 when the server stops. The process and its children are ended when the socket closes.',
+        'A plain GET (no Upgrade) makes the same checks and starts nothing: 426 when the terminal would open, or the refusal the upgrade would get.',
+      ].join('\n\n'),
+      security: [{ bearerAuth: [] }],
+      parameters: [
+        { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+        { name: 'container', in: 'query', required: false, schema: { type: 'string' }, description: 'Container name or compose service key; default the first running one' },
+        { name: 'cmd', in: 'query', required: false, schema: { type: 'string', maxLength: 1024 }, description: 'The command, split on whitespace (no shell quoting); default `sh`' },
+      ],
+      responses: {
+        '101': { description: 'Switching protocols: the terminal is open' },
+        '400': { description: 'Empty, over-long or control-character command; not a WebSocket handshake', content: errorContent },
+        '401': { description: 'No or invalid session', content: errorContent },
+        '403': { description: 'Opened from another Origin', content: errorContent },
+        '404': { description: 'Unknown service or container', content: errorContent },
+        '409': { description: 'The container is not running', content: errorContent },
+        '426': { description: 'A plain GET: the terminal would open as a WebSocket', content: errorContent },
+      },
+    },
+  };
+}
+
 /** follow=1 on the apps API's logs: the same lines as events (`event: log`, data a log line, id the resume position). */
 export const APP_LOG_STREAM: Json = {
   schema: { type: 'string', description: '`event: log` per line, data {"container","stream","timestamp","message"}; reconnect with Last-Event-ID to resume' },

@@ -163,7 +163,7 @@ export const zDeploymentObject = z.object({
   id: z.string(),
   service_id: z.string(),
   service_name: z.string(),
-  kind: z.enum(['create', 'update', 'env', 'redeploy', 'start', 'stop', 'restart', 'scheduled', 'delete']),
+  kind: z.enum(['create', 'update', 'env', 'redeploy', 'start', 'stop', 'restart', 'scheduled', 'image-update', 'delete']),
   status: z.enum(['queued', 'running', 'succeeded', 'failed']),
   actor: z.string(),
   steps: z.array(z.object({ at: z.iso.datetime(), action: z.string(), target: z.string() })),

@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { logIn, openPage, screenshot, startBrowserSuite, stopBrowserSuite } from '../helpers/browser.js';
 import { testDocker, uniqueName, volumeExists } from '../helpers/engine.js';
-import { deployAndWait, type TestServer } from '../helpers/server.js';
+import { deployAndWait, removeServiceAndWait, type TestServer } from '../helpers/server.js';
 
 let s: TestServer;
 let token: string;
@@ -23,8 +23,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (serviceId) {
-    await s.request('DELETE', `/api/services/${serviceId}?mode=hard`, { token });
-    for (let i = 0; i < 300 && (await s.request('GET', `/api/services/${serviceId}`, { token })).status !== 404; i++) await new Promise((r) => setTimeout(r, 100));
+    await removeServiceAndWait(s, token, serviceId);
   }
   await stopBrowserSuite(s, browser);
 });
@@ -74,5 +73,28 @@ describe('the volumes and networks page', () => {
     } finally {
       await docker.getVolume(unused).remove().catch(() => undefined);
     }
+  });
+
+  it('follows the engine: a service deployed while the page is open shows its volume and users without a reload', async () => {
+    const { page, errors } = await openPage(browser);
+    await logIn(page, s.url, '/volumes');
+    await page.locator(`tr[data-volume="${name}_data"]`).waitFor();
+    const later = uniqueName('e2elater');
+    const { service } = await deployAndWait(s, token, 'POST', '/api/services', {
+      name: later,
+      services: { b: { image: inject('testEnv').image, command: ['sleep', '86400'], volumes: ['cache:/cache'] } },
+      volumes: { cache: {} },
+    });
+    try {
+      const row = page.locator(`tr[data-volume="${later}_cache"]`);
+      await row.waitFor();
+      await row.getByRole('link', { name: later }).waitFor();
+      await page.locator(`tr[data-network="${later}_default"]`).getByRole('link', { name: later }).waitFor();
+      expect(errors).toEqual([]);
+    } finally {
+      await s.request('DELETE', `/api/services/${service.id}?mode=hard`, { token });
+    }
+    // Its hard delete removes the containers, then the volume and the network: the rows go by themselves.
+    await page.locator(`tr[data-network="${later}_default"]`).waitFor({ state: 'detached' });
   });
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/server/env.js';
 import { silentLogger } from '../../src/server/log.js';
@@ -188,4 +189,21 @@ export async function deployAndWait(s: TestServer, token: string, method: string
   const deployment = await waitForDeployment(s, token, res.json.deployment_id);
   const service = (await s.request('GET', `/api/services/${res.json.id}`, { token })).json;
   return { res, deployment, service };
+}
+
+/** Deletes a service with its volumes (`mode=hard`) and waits (up to 30 s) until it is gone: an e2e file's cleanup. */
+export async function removeServiceAndWait(s: TestServer, token: string, id: string): Promise<void> {
+  await s.request('DELETE', `/api/services/${id}?mode=hard`, { token });
+  for (let i = 0; i < 300 && (await s.request('GET', `/api/services/${id}`, { token })).status !== 404; i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** graphile-worker's job rows with a job key, on a test server's queue. */
+export async function jobRows(s: TestServer, key: string): Promise<{ id: string; run_at: Date; locked_at: Date | null }[]> {
+  const client = new pg.Client({ connectionString: s.jobs.connectionString });
+  await client.connect();
+  try {
+    return (await client.query('SELECT id, run_at, locked_at FROM graphile_worker._private_jobs WHERE key = $1', [key])).rows;
+  } finally {
+    await client.end();
+  }
 }

@@ -50,7 +50,7 @@ function describeShape(shape: Shape): string {
   return `${shape.method} ${shape.path.slice(0, 200)} [${shape.auth}, ${shape.mutation}]${body}`;
 }
 
-const HEAVY = /^(post \/api\/services|put \/api\/services\/\{id\}|post \/api\/services\/\{id\}\/(redeploy|start|stop|restart)|put \/api\/services\/\{id\}\/env|post \/api\/schedules\/\{id\}\/run|post \/api\/images\/pull)$/;
+const HEAVY = /^(post \/api\/services|put \/api\/services\/\{id\}|post \/api\/services\/\{id\}\/(redeploy|start|stop|restart|update)|put \/api\/services\/\{id\}\/env|post \/api\/schedules\/\{id\}\/run|post \/api\/images\/pull)$/;
 
 describe('fuzzing the REST surface from its OpenAPI document', () => {
   const fixture = { service: '', deployment: '', schedule: '', registry: '127.0.0.1:1' };

@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { inspect, testDocker, uniqueName } from '../helpers/engine.js';
-import { deployAndWait, isContractError, newDataDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { deployAndWait, jobRows, isContractError, newDataDir, startTestServer, type TestServer } from '../helpers/server.js';
 
 const docker = testDocker();
 let s: TestServer;
@@ -13,15 +13,6 @@ async function api(method: string, path: string, body?: unknown) {
   return s.request(method, path, { token, ...(body === undefined ? {} : { body }) });
 }
 
-async function jobRows(key: string) {
-  const client = new pg.Client({ connectionString: s.jobs.connectionString });
-  await client.connect();
-  try {
-    return (await client.query('SELECT id, run_at, locked_at FROM graphile_worker._private_jobs WHERE key = $1', [key])).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 async function setJobRunAtNow(key: string) {
   const client = new pg.Client({ connectionString: s.jobs.connectionString });
@@ -103,9 +94,9 @@ describe('schedules', () => {
     expect(next.getUTCHours()).toBe(3);
     expect(next.getTime()).toBeGreaterThan(Date.now());
     expect(next.getTime()).toBeLessThanOrEqual(Date.now() + 7 * 86_400_000);
-    const jobs = await jobRows(`schedule:${scheduleId}`);
+    const jobs = await jobRows(s, `schedule:${scheduleId}`);
     expect(jobs).toHaveLength(1);
-    expect(new Date(jobs[0].run_at).toISOString()).toBe(res.json.next_run_at);
+    expect(new Date(jobs[0]!.run_at).toISOString()).toBe(res.json.next_run_at);
     expect((await api('GET', `/api/schedules?service_id=${serviceId}`)).json.map((x: { id: string }) => x.id)).toEqual([scheduleId]);
   });
 
@@ -173,7 +164,7 @@ describe('schedules', () => {
     const res = await api('PUT', `/api/schedules/${scheduleId}`, { frequency: 'daily', time_of_day: '04:30', timezone: 'Europe/Berlin', action: 'restart' });
     expect(res.status, res.text).toBe(200);
     expect(res.json).toMatchObject({ frequency: 'daily', day_of_week: null, time_of_day: '04:30', timezone: 'Europe/Berlin', action: 'restart' });
-    expect(await jobRows(`schedule:${scheduleId}`)).toHaveLength(1);
+    expect(await jobRows(s, `schedule:${scheduleId}`)).toHaveLength(1);
     const ids = await containerIds();
     const started = (await inspect(docker, ids.app!)).State.StartedAt;
     const last = (await api('GET', `/api/schedules/${scheduleId}`)).json.last_run_at;
@@ -189,10 +180,10 @@ describe('schedules', () => {
     await setJobRunAtNow(`schedule:${scheduleId}`);
     const run = await waitForRun(scheduleId, before.last_run_at);
     expect(run.last_status).toBe('restarted');
-    await expect.poll(async () => (await jobRows(`schedule:${scheduleId}`)).filter((j) => !j.locked_at).length).toBe(1);
-    const jobs = await jobRows(`schedule:${scheduleId}`);
+    await expect.poll(async () => (await jobRows(s, `schedule:${scheduleId}`)).filter((j) => !j.locked_at).length).toBe(1);
+    const jobs = await jobRows(s, `schedule:${scheduleId}`);
     expect(jobs).toHaveLength(1);
-    expect(new Date(jobs[0].run_at).getTime()).toBeGreaterThan(Date.now());
+    expect(new Date(jobs[0]!.run_at).getTime()).toBeGreaterThan(Date.now());
     await expect.poll(async () => (await scheduledFinish(run.last_deployment_id))?.actor).toBe('scheduler');
   });
 
@@ -200,13 +191,13 @@ describe('schedules', () => {
     await s.stop();
     s = await startTestServer({}, dataDir);
     token = await s.login();
-    expect(await jobRows(`schedule:${scheduleId}`)).toHaveLength(1);
+    expect(await jobRows(s, `schedule:${scheduleId}`)).toHaveLength(1);
   });
 
   it('deleting the service deletes its schedules and their jobs', async () => {
     const del = await api('DELETE', `/api/services/${serviceId}?mode=hard`);
     expect(del.status).toBe(200);
     expect((await api('GET', `/api/schedules/${scheduleId}`)).status).toBe(404);
-    expect(await jobRows(`schedule:${scheduleId}`)).toHaveLength(0);
+    expect(await jobRows(s, `schedule:${scheduleId}`)).toHaveLength(0);
   });
 });

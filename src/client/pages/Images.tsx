@@ -6,6 +6,7 @@ import { api, toUiError, type UiError } from '../api.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { PullPanel } from '../components/PullPanel.js';
+import { UpdateCheck } from '../components/UpdateCheck.js';
 import { formatBytes, formatDateTime, shortId } from '../format.js';
 import { createQuery } from '../query.js';
 import { usePageTitle } from '../title.js';
@@ -68,6 +69,7 @@ export function Images() {
         <h1>Images</h1>
         <button type="button" onClick={() => setPruning(true)} disabled={busy()}>Prune dangling images…</button>
       </div>
+      <UpdateCheck />
       <PullPanel onPulled={() => void images.refetch()} />
       <Show when={error()}>{(err) => <ErrorBanner error={err()} onRetry={() => void images.refetch()} />}</Show>
       <Show when={images.error()}>{(err) => <ErrorBanner error={err()} onRetry={() => void images.refetch()} />}</Show>

@@ -4,12 +4,13 @@ import { api } from '../api.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { createListActions } from '../list-actions.js';
+import { containerStates } from '../live.js';
 import { createQuery } from '../query.js';
 import { Owner, plainError, SectionTable, UsedBy } from './Volumes.js';
 
 /** The networks table of the volumes and networks page; the engine's own networks are shown, never removable. */
 export function NetworksSection() {
-  const networks = createQuery(() => true, () => api.networks.list.query());
+  const networks = createQuery(containerStates, () => api.networks.list.query());
   const [filter, setFilter] = createSignal('');
   const [removing, setRemoving] = createSignal<NetworkObject | null>(null);
   const [pruning, setPruning] = createSignal(false);

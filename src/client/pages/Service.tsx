@@ -7,6 +7,8 @@ import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { DeploymentProgress } from '../components/DeploymentProgress.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { StatusBadge } from '../components/StatusBadge.js';
+import { UpdateBadge } from '../components/UpdateBadge.js';
+import { UpdateButton } from '../components/UpdateButton.js';
 import { services } from '../live.js';
 import { createQuery } from '../query.js';
 import { ServiceContext } from '../service-context.js';
@@ -176,12 +178,14 @@ export function Service(props: RouteSectionProps) {
                 <Show when={s().adopted}>
                   <span class="badge subtle tone-muted">adopted</span>
                 </Show>
+                <UpdateBadge serviceId={s().id} />
               </div>
               <div class="btn-group" role="group" aria-label="Service actions">
                 <button type="button" disabled={!!busy() || status() === 'running' || status() === 'deploying'} onClick={() => act('start')}>Start</button>
                 <button type="button" disabled={!!busy() || status() === 'stopped' || status() === 'deploying'} onClick={() => act('stop')}>Stop</button>
                 <button type="button" disabled={!!busy() || status() === 'deploying'} onClick={() => act('restart')}>Restart</button>
                 <button type="button" disabled={!!busy() || status() === 'deploying'} onClick={() => act('redeploy')} title="Apply the definition again: pulls missing images, recreates what drifted">Redeploy</button>
+                <UpdateButton serviceId={s().id} serviceName={s().name} disabled={!!busy() || status() === 'deploying'} onDeployment={(id) => setSearch({ deployment: id })} onError={setActionError} />
                 <button type="button" class="danger-outline" disabled={!!busy()} onClick={() => { setMode('soft'); setTypedName(''); setConfirming(true); }}>Delete…</button>
               </div>
             </div>

@@ -4,7 +4,10 @@ import { announce } from '../announce.js';
 import { api, toUiError, type UiError } from '../api.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { StatusBadge } from '../components/StatusBadge.js';
+import { UpdateBadge } from '../components/UpdateBadge.js';
 import { countsByStatus, engine, serviceList, snapshotSeen, type LiveService, type ServiceStatus } from '../live.js';
+import { formatBytes } from '../format.js';
+import { formatPercent, useServiceUsage } from '../service-usage.js';
 import { usePageTitle } from '../title.js';
 
 const STATUSES: ServiceStatus[] = ['running', 'partial', 'deploying', 'stopped', 'error'];
@@ -25,6 +28,9 @@ export function Services() {
     serviceList().filter((s) => (!query() || s.name.toLowerCase().includes(query())) && (!status() || s.status === status())),
   );
   const counts = createMemo(countsByStatus);
+  const usage = useServiceUsage();
+  /** CPU and memory only where something runs; a service whose first sample has not come yet shows a dash. */
+  const live = (s: LiveService) => (running(s) > 0 ? usage(s.id) : undefined);
 
   const act = async (s: LiveService, action: Action) => {
     setBusy((b) => ({ ...b, [s.id]: action }));
@@ -129,6 +135,8 @@ export function Services() {
                     <th scope="col">Status</th>
                     <th scope="col">Containers</th>
                     <th scope="col">Health</th>
+                    <th scope="col" class="num">CPU</th>
+                    <th scope="col" class="num">Memory</th>
                     <th scope="col"><span class="sr-only">Actions</span></th>
                   </tr>
                 </thead>
@@ -138,6 +146,7 @@ export function Services() {
                       <tr data-service={s.name}>
                         <td class="cell-name">
                           <A href={`/services/${s.id}`}>{s.name}</A>
+                          <UpdateBadge serviceId={s.id} />
                         </td>
                         <td data-label="Status">
                           <StatusBadge status={s.status} />
@@ -146,6 +155,8 @@ export function Services() {
                           {running(s)}/{s.containers.length} running
                         </td>
                         <td data-label="Health">{health(s)}</td>
+                        <td data-label="CPU" class="num" data-testid="service-cpu">{live(s) ? formatPercent(live(s)!.cpu_percent) : '—'}</td>
+                        <td data-label="Memory" class="num" data-testid="service-memory">{live(s) ? formatBytes(live(s)!.memory_bytes) : '—'}</td>
                         <td class="cell-actions">
                           <div class="btn-group" role="group" aria-label={`Actions for ${s.name}`}>
                             <button type="button" disabled={!!busy()[s.id] || s.status === 'running' || s.status === 'deploying'} onClick={() => act(s, 'start')} aria-label={`Start ${s.name}`}>

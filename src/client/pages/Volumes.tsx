@@ -6,6 +6,7 @@ import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { formatBytes } from '../format.js';
 import { createListActions } from '../list-actions.js';
+import { containerStates } from '../live.js';
 import { createQuery } from '../query.js';
 import { usePageTitle } from '../title.js';
 import { NetworksSection } from './Networks.js';
@@ -106,7 +107,8 @@ export function SectionTable(props: { label: string; count: number | undefined; 
 }
 
 function VolumesSection() {
-  const volumes = createQuery(() => true, () => api.volumes.list.query());
+  // Read again when a container is created, removed, started or stopped: who uses what stays true without a reload.
+  const volumes = createQuery(containerStates, () => api.volumes.list.query());
   const [filter, setFilter] = createSignal('');
   const [removing, setRemoving] = createSignal<VolumeObject | null>(null);
   const [pruning, setPruning] = createSignal(false);

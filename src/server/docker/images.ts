@@ -193,6 +193,11 @@ export function useCredentials(docker: Docker, lookup: CredentialLookup): void {
   defaultCredentials.set(docker, lookup);
 }
 
+/** The lookup registered for this client, for other registry calls (distribution inspect) made without one. */
+export function credentialsFor(docker: Docker): CredentialLookup | undefined {
+  return defaultCredentials.get(docker);
+}
+
 /** Pulls an image and waits for the end of its progress stream. */
 export async function pullImage(
   docker: Docker,

@@ -7,19 +7,23 @@ import { imagesRouter } from './images.js';
 import { registriesRouter } from './registries.js';
 import { schedulesRouter } from './schedules.js';
 import { servicesRouter } from './services.js';
+import { statsRouter } from './stats.js';
 import { volumesRouter } from './volumes.js';
 import { networksRouter } from './networks.js';
+import { updatesRouter } from './updates.js';
 import { router } from '../trpc.js';
 
 export const appRouter = router({
   auth: authRouter,
   health: healthRouter,
   services: servicesRouter,
+  stats: statsRouter,
   deployments: deploymentsRouter,
   schedules: schedulesRouter,
   images: imagesRouter,
   volumes: volumesRouter,
   networks: networksRouter,
+  updates: updatesRouter,
   registries: registriesRouter,
   audit: auditRouter,
   appos: apposRouter,

@@ -9,6 +9,13 @@ import { OPERATIONS, type Operation, type OperationRun } from './operations.js';
 import type { ServiceStore } from './service-store.js';
 import type { ScheduleService } from './schedules.js';
 import type { ServiceManager } from './services.js';
+import type { UpdateChecker } from './updates.js';
+
+/** How a deployment ended: its error when it failed, and what its kind recorded (an update's status and summary). */
+export interface FinishedOutcome {
+  error: LastError | undefined;
+  details: Record<string, unknown>;
+}
 
 export interface RunnerDeps {
   docker: Docker;
@@ -19,6 +26,10 @@ export interface RunnerDeps {
   audit: AuditLog;
   schedules: ScheduleService;
   log: Logger;
+  /** The update badges: an update deployment checks its service's images again when it ends. */
+  updates?: UpdateChecker;
+  /** Told once a deployment has ended for good (not before a retry); must not throw. */
+  finished?: (d: DeploymentRow, outcome: FinishedOutcome) => void;
   /** Internal bounds (tests shorten them); no environment variable sets these. */
   limits?: RunnerLimits;
 }
@@ -134,6 +145,7 @@ export async function runDeployment(
         await deps.deployments.finish(d.id, {});
         deps.services.notify(d.serviceId);
         note.details = run.details;
+        if (!skipped) deps.finished?.(d, { error: undefined, details: run.details });
       } catch (caught) {
         // Whatever the work threw once its signal aborted, the abort is the reason.
         const err = signal.aborted && signal.reason instanceof CapstanError ? signal.reason : caught;
@@ -151,6 +163,7 @@ export async function runDeployment(
           await deps.watcher.resync().catch(() => {});
           await settle(deps, operation, run, lastError);
           await deps.deployments.finish(d.id, { error: lastError });
+          deps.finished?.(d, { error: lastError, details: run.details });
         }
         deps.services.notify(d.serviceId);
         note.details = { ...run.details, will_retry: retry };

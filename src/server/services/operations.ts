@@ -2,6 +2,7 @@ import type { LastError } from '../../db/schema.js';
 import { applyPlan, type ApplyOptions, type Step } from './apply.js';
 import type { RunnerDeps } from './deploy-runner.js';
 import type { DeploymentKind, DeploymentRow } from './deployment-store.js';
+import { imageUpdateOperation } from './image-update.js';
 import { deleteOperation } from './operation-delete.js';
 import { recordLastError, restartOperation, startOperation, stopOperation } from './operation-lifecycle.js';
 import { planFor } from './project-loader.js';
@@ -52,5 +53,6 @@ export const OPERATIONS: Record<DeploymentKind, Operation> = {
   stop: stopOperation,
   restart: restartOperation,
   scheduled: scheduledOperation,
+  'image-update': imageUpdateOperation,
   delete: deleteOperation,
 };

@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { ScheduleStatus, ScheduleSummary } from '../../shared/schedules.js';
-import { checkComesUp, listComposeContainers, restartContainer } from '../docker/containers.js';
+import { listComposeContainers, restartContainer } from '../docker/containers.js';
 import type { EngineWatcher } from '../docker/events.js';
-import { inspectImage, pullImage, removeImage } from '../docker/images.js';
-import { CapstanError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { belongsTo, recreate } from './apply.js';
+import { belongsTo } from './apply.js';
 import type { AuditLog } from './audit.js';
 import type { DeploymentStore } from './deployment-store.js';
+import { emptySummary, runUpdate, settleUpdate } from './image-update.js';
 import type { Operation, OperationRun } from './operations.js';
 import { planFor } from './project-loader.js';
 import { nextOccurrence } from './schedule-time.js';
@@ -29,11 +28,7 @@ export interface ScheduledRunDeps {
   queue: () => ScheduleQueue & JobQueue;
 }
 
-/** A recreated container must stay up this long (or become healthy) to count as updated. */
-const GRACE_MS = 5000;
-const HEALTH_TIMEOUT_MS = 120_000;
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
 /** The same id for every attempt of one schedule job, so a retried job finds the deployment its first attempt made. */
 export function scheduledDeploymentId(scheduleId: string, job: { id: string; created_at: Date }): string {
@@ -80,36 +75,21 @@ interface ScheduledParams {
 }
 
 /**
- * The body of a scheduled deployment: pull every image of the service and
- * recreate exactly the containers whose image changed, one at a time in
- * depends_on order, rolling a container back to its old image when it does
- * not come up; or restart the containers. A retry finds the containers
- * already on the new image and leaves them. A rollback fails the deployment
- * (not retried); the schedule's outcome is recorded when the deployment ends.
+ * The body of a scheduled deployment: the update of its images (the same
+ * body the one-click update runs, image-update.ts), or a restart of its
+ * containers. The schedule's outcome is recorded when the deployment ends.
  */
 export const scheduledOperation: Operation = {
   needsService: true,
   async run(op) {
     const params = op.deployment.params as unknown as ScheduledParams;
-    const summary: ScheduleSummary = { changed: [], rolled_back: [], restarted: [] };
-    Object.assign(op.details, { schedule_id: params.schedule_id, action: params.action, manual: Boolean(op.deployment.params?.manual), summary });
-    const status = params.action === 'restart' ? await restartAll(op, op.row!, summary) : await updateImages(op, op.row!, params.cleanup, summary);
-    op.details.status = status;
-    if (status === 'rolled_back') {
-      throw new CapstanError('CONFLICT', 'Scheduled run rolled_back', { details: summary.rolled_back.map((r) => `${r.container}: ${r.reason}`).join('; ') });
-    }
+    Object.assign(op.details, { schedule_id: params.schedule_id, action: params.action, manual: Boolean(op.deployment.params?.manual) });
+    if (params.action !== 'restart') return runUpdate(op, params.cleanup, 'Scheduled run');
+    const summary = emptySummary();
+    op.details.summary = summary;
+    op.details.status = await restartAll(op, op.row!, summary);
   },
-  async settle(op, error) {
-    const summary = (op.details.summary as ScheduleSummary | undefined) ?? { changed: [], rolled_back: [], restarted: [] };
-    let status = op.details.status as ScheduleStatus | undefined;
-    if (!status || (error && status !== 'rolled_back')) {
-      status = 'failed';
-      summary.error = error ? `${error.error}${error.details ? `: ${error.details}` : ''}` : 'unexpected error';
-      Object.assign(op.details, { status, summary });
-    }
-    const scheduleId = String(op.deployment.params?.schedule_id ?? '');
-    await op.deps.schedules.recordRun(scheduleId, { at: new Date(), status, summary, deploymentId: op.deployment.id });
-  },
+  settle: (op, error) => settleUpdate(op, error, op.deployment.params?.action !== 'restart'),
 };
 
 async function restartAll(op: OperationRun, row: ServiceRow, summary: ScheduleSummary): Promise<ScheduleStatus> {
@@ -122,45 +102,4 @@ async function restartAll(op: OperationRun, row: ServiceRow, summary: ScheduleSu
     await op.step({ action: 'restart', target: c.name });
   }
   return 'restarted';
-}
-
-async function updateImages(op: OperationRun, row: ServiceRow, cleanup: boolean, summary: ScheduleSummary): Promise<ScheduleStatus> {
-  const { docker } = op.deps;
-  const step = (action: string, target: string) => op.step({ action, target });
-  const plan = planFor(row.id, row.project, row.dir);
-  const imageIds = new Map<string, string>();
-  const { signal, pullInactivityMs } = op.apply;
-  for (const ref of new Set(plan.containers.map((c) => c.image))) {
-    await pullImage(docker, ref, undefined, { signal, ...(pullInactivityMs ? { inactivityMs: pullInactivityMs } : {}) });
-    imageIds.set(ref, (await inspectImage(docker, ref)).Id);
-    await step('pull', ref);
-  }
-  const mine = (await listComposeContainers(docker)).filter((c) => belongsTo(c, row));
-  const replaced: string[] = [];
-  for (const desired of plan.containers) {
-    const current = mine.find((c) => c.name === desired.name);
-    const target = imageIds.get(desired.image)!;
-    if (!current || current.imageId === target) continue;
-    try {
-      await recreate(docker, current, desired, (id) => checkComesUp(docker, id, { graceMs: GRACE_MS, healthTimeoutMs: HEALTH_TIMEOUT_MS }));
-      summary.changed.push({ container: desired.name, from: current.imageId, to: target });
-      replaced.push(current.imageId);
-      await step('recreate', `${desired.name} ${short(current.imageId)} -> ${short(target)}`);
-    } catch (err) {
-      if (!(err instanceof CapstanError) || err.code === 'SERVICE_UNAVAILABLE') throw err;
-      summary.rolled_back.push({ container: desired.name, reason: err.details ?? err.message });
-      await step('rollback', `${desired.name} stays on ${short(current.imageId)}`);
-      // Containers that depend on this one are not updated against a rolled-back dependency.
-      return 'rolled_back';
-    }
-  }
-  if (cleanup) {
-    for (const old of new Set(replaced)) {
-      await removeImage(docker, old).then(
-        () => step('remove-image', short(old)),
-        () => step('keep-image', `${short(old)} (still in use)`),
-      );
-    }
-  }
-  return summary.changed.length ? 'updated' : 'unchanged';
 }

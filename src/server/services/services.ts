@@ -136,6 +136,11 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
     return this.operate(id, 'restart', actor, waitMs);
   }
 
+  /** The one-click update: the update a schedule runs (image-update.ts), pulling only images the registry changed. */
+  imageUpdate(id: string, actor: string, waitMs = ANSWER_WAIT_MS): Promise<DeploymentRow> {
+    return this.operate(id, 'image-update', actor, waitMs);
+  }
+
   async getEnvironment(id: string): Promise<Record<string, Record<string, string>>> {
     return environmentOf(loadedOf(await this.store.get(id)));
   }
@@ -219,7 +224,7 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
     return { service: await this.get(row.id), deployment };
   }
 
-  private async operate(id: string, kind: 'start' | 'stop' | 'restart', actor: string, waitMs: number): Promise<DeploymentRow> {
+  private async operate(id: string, kind: 'start' | 'stop' | 'restart' | 'image-update', actor: string, waitMs: number): Promise<DeploymentRow> {
     const { deployment } = await this.enqueue(await this.writable(id), kind, actor);
     return this.waitForDeployment(deployment.id, waitMs);
   }
