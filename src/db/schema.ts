@@ -245,3 +245,68 @@ export const imageUpdates = sqliteTable('image_update', {
   error: text('error'),
   checkedAt: integer('checked_at', { mode: 'timestamp_ms' }).notNull(),
 });
+
+/** API tokens (auth/api-tokens.ts): known by the SHA-256 of the secret; the secret itself is never stored. */
+export const apiTokens = sqliteTable('api_token', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  userId: text('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  tokenHash: text('token_hash').notNull().unique(),
+  /** The secret's last four characters, to tell tokens apart in a list. */
+  hint: text('hint').notNull(),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  expiresAt: integer('expires_at', { mode: 'timestamp_ms' }),
+  lastUsedAt: integer('last_used_at', { mode: 'timestamp_ms' }),
+});
+
+/**
+ * Deploy webhooks (services/webhooks.ts): `POST /api/hooks/<secret>` queues the
+ * hook's action. The secret is known by its SHA-256 only; the signing secret
+ * (for X-Hub-Signature-256) must be read to check a signature, so it is sealed.
+ */
+export const webhooks = sqliteTable(
+  'webhook',
+  {
+    id: text('id').primaryKey(),
+    serviceId: text('service_id')
+      .notNull()
+      .references(() => services.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    action: text('action', { enum: ['redeploy', 'update'] }).notNull(),
+    secretHash: text('secret_hash').notNull().unique(),
+    signingSecretSealed: text('signing_secret_sealed'),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    lastUsedAt: integer('last_used_at', { mode: 'timestamp_ms' }),
+    lastDeploymentId: text('last_deployment_id'),
+  },
+  (t) => [index('webhook_service_idx').on(t.serviceId)],
+);
+
+/** Notification channels (services/notifications.ts). The URL holds credentials: sealed. */
+export const notificationChannels = sqliteTable('notification_channel', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  kind: text('kind').notNull(),
+  urlSealed: text('url_sealed').notNull(),
+  /** The URL as answers show it (credentials masked), kept beside the sealed one so a list opens nothing. */
+  urlMasked: text('url_masked').notNull(),
+  events: text('events', { mode: 'json' }).notNull().$type<string[]>(),
+  enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  lastError: text('last_error'),
+  lastSentAt: integer('last_sent_at', { mode: 'timestamp_ms' }),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+});
+
+/**
+ * What has been queued for notification, by a key every process computes
+ * alike (a deployment's end, an incident's first engine event): every process
+ * hears the same engine, and only the first to insert a key queues messages.
+ */
+export const notificationEvents = sqliteTable('notification_event', {
+  key: text('key').primaryKey(),
+  at: integer('at', { mode: 'timestamp_ms' }).notNull(),
+});

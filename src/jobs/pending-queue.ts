@@ -1,5 +1,6 @@
 import { CapstanError } from '../server/errors.js';
 import type { JobQueue } from '../server/services/services.js';
+import type { NotifyQueue } from '../server/services/notifications.js';
 import type { ScheduleQueue } from '../server/services/schedules.js';
 
 /**
@@ -10,7 +11,7 @@ import type { ScheduleQueue } from '../server/services/schedules.js';
  * recovery; both add the same job key, so it runs once. A start that fails
  * answers 503, as a stopped queue does.
  */
-export function pendingQueue(starting: Promise<JobQueue & ScheduleQueue>): JobQueue & ScheduleQueue {
+export function pendingQueue(starting: Promise<JobQueue & ScheduleQueue & NotifyQueue>): JobQueue & ScheduleQueue & NotifyQueue {
   const ready = () =>
     starting.catch((err: unknown) => {
       throw new CapstanError('SERVICE_UNAVAILABLE', 'The job queue is not running', { details: 'it did not start', cause: err });
@@ -20,5 +21,6 @@ export function pendingQueue(starting: Promise<JobQueue & ScheduleQueue>): JobQu
     scheduleRun: async (s, runAt, keepRunAt) => (await ready()).scheduleRun(s, runAt, keepRunAt),
     unscheduleRun: async (id) => (await ready()).unscheduleRun(id),
     runNow: async (s, actor) => (await ready()).runNow(s, actor),
+    enqueueNotification: async (channelId, message, key) => (await ready()).enqueueNotification(channelId, message, key),
   };
 }

@@ -16,10 +16,12 @@ import { auditPruneTask, AUDIT_PRUNE_CRONTAB, AUDIT_PRUNE_TASK } from './tasks/a
 import { deployTask, DEPLOY_TASK, LEGACY_DELETE_TASK } from './tasks/deploy.js';
 import { scheduledRunTask, SCHEDULED_RUN_TASK } from './tasks/scheduled-run.js';
 import { nextUpdateCheck, updateCheckTask, UPDATE_CHECK_JOB_KEY, UPDATE_CHECK_TASK } from './tasks/update-check.js';
+import { notifyTask, NOTIFY_MAX_ATTEMPTS, NOTIFY_TASK } from './tasks/notify.js';
+import type { NotificationService, NotifyQueue } from '../server/services/notifications.js';
 import type { ScheduledRunDeps } from '../server/services/scheduled-run.js';
 import type { ScheduleQueue } from '../server/services/schedules.js';
 
-export interface Jobs extends JobQueue, ScheduleQueue {
+export interface Jobs extends JobQueue, ScheduleQueue, NotifyQueue {
   utils: WorkerUtils;
   connectionString: string;
   /** Change notices between the Capstan processes on this queue (LISTEN/NOTIFY). */
@@ -40,6 +42,8 @@ export interface JobsOptions {
   embedded?: Promise<EmbeddedJobsDatabase>;
   /** Hours between update checks of the images in use (CAPSTAN_UPDATE_CHECK_HOURS); 0 or unset: only on demand. */
   updateCheckHours?: number;
+  /** The notification channels: their deliveries run as jobs, retried with backoff. */
+  channels?: NotificationService;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -141,6 +145,11 @@ export async function startJobs(opts: JobsOptions): Promise<Jobs> {
       [AUDIT_PRUNE_TASK]: auditPruneTask(deps.audit),
       [SCHEDULED_RUN_TASK]: scheduledRunTask({ ...opts.scheduleDeps, queue: () => ({ ...scheduleQueue, enqueueDeployment }) }),
     };
+    if (opts.channels) tasks[NOTIFY_TASK] = notifyTask(opts.channels);
+    // One job per channel and event: a second process queueing the same event (it heard the same engine) adds none.
+    const enqueueNotification: NotifyQueue['enqueueNotification'] = async (channelId, message, key) => {
+      await jobUtils.addJob(NOTIFY_TASK, { channel_id: channelId, message }, { jobKey: `notify:${channelId}:${key}`, jobKeyMode: 'unsafe_dedupe', maxAttempts: NOTIFY_MAX_ATTEMPTS });
+    };
     const updateHours = opts.updateCheckHours ?? 0;
     // The check's one pending job: its run replaces it with the next (a running job's key moves to the new one).
     const queueUpdateCheck = async (runAt: Date, mode: 'replace' | 'preserve_run_at' = 'replace') => {
@@ -183,6 +192,7 @@ export async function startJobs(opts: JobsOptions): Promise<Jobs> {
       connectionString,
       notifications,
       enqueueDeployment,
+      enqueueNotification,
       ...scheduleQueue,
       async stop() {
         await activeRunner.stop();

@@ -28,6 +28,10 @@ import { EventFeed } from './services/event-feed.js';
 import { EngineWatcher } from './docker/events.js';
 import { UserService } from './services/users.js';
 import { TemplateCatalog } from './services/templates.js';
+import { TokenService } from './services/tokens.js';
+import { WebhookService } from './services/webhooks.js';
+import { NotificationService } from './services/notifications.js';
+import { NotificationTriggers } from './services/notify-triggers.js';
 import { UpdateChecker } from './services/updates.js';
 import type { LogDeps } from './services/logs.js';
 
@@ -57,6 +61,14 @@ export interface App {
   images: ImageService;
   volumesNetworks: VolumeNetworkService;
   templates: TemplateCatalog;
+  /** API tokens (their validation is the session store's). */
+  tokens: TokenService;
+  /** Deploy webhooks: POST /api/hooks/{secret}. */
+  webhooks: WebhookService;
+  /** Notification channels and what is sent to them. */
+  notifications: NotificationService;
+  /** What is notified: deployment ends, container incidents, the engine's availability. */
+  alerts: NotificationTriggers;
   /** The update badges: local against registry digests of the images services use. */
   updates: UpdateChecker;
   /** What log reads and follows use: the engine, the live view and the read view's rows. */
@@ -99,9 +111,11 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
   const events = new EventFeed(services, watcher, deployments, log);
   const scheduleStore = new ScheduleStore(db);
   const schedules = new ScheduleService(scheduleStore, serviceStore);
-  const registries = new RegistryStore(db, new SecretBox(path.join(config.dataDir, 'secret.key'), 'registry credentials'));
+  const secretFile = path.join(config.dataDir, 'secret.key');
+  const registries = new RegistryStore(db, new SecretBox(secretFile, 'registry credentials'));
   // Deploys pull through ensureImage on this client: they use the stored credentials too.
   useCredentials(engine.docker, registries.lookup);
+  const notifications = new NotificationService(db, new SecretBox(secretFile, 'notification channels'), log, config.limits?.notifyEndpoints);
   const images = new ImageService(engine.docker, serviceStore, registries.lookup, audit);
   return {
     version: packageVersion,
@@ -126,6 +140,10 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     images,
     volumesNetworks: new VolumeNetworkService(engine.docker, serviceStore),
     templates: new TemplateCatalog(db),
+    tokens: new TokenService(sessions.apiTokens, users),
+    webhooks: new WebhookService(db, new SecretBox(secretFile, 'webhook signing secrets'), serviceStore, services, audit),
+    notifications,
+    alerts: new NotificationTriggers(notifications, watcher, (id) => events.nameOf(id), log),
     updates: new UpdateChecker(engine.docker, serviceStore, db, log),
     logs: { docker: engine.docker, watcher, row: (id) => services.view.row(id) },
     stats: new StatsHub(engine.docker, {

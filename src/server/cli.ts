@@ -9,6 +9,7 @@ import { createLogger } from './log.js';
 import { audited } from './services/audit.js';
 import { verifyAudit } from './services/audit-verify.js';
 import type { UserSummary } from './services/users.js';
+import { zTokenName } from '../shared/tokens.js';
 
 /**
  * The admin CLI: `npm run capstan -- user add|passwd|list|remove` and
@@ -20,6 +21,11 @@ const USAGE = `usage: npm run capstan -- <command>
   user passwd NAME      set a new password (ends that user's sessions)
   user list             list users
   user remove NAME      remove a user and end their sessions
+  token add NAME [--user USER] [--expires ISO-8601]
+                        create an API token (printed once; it acts as USER,
+                        which may be left out when there is one user)
+  token list            list API tokens (never their secrets)
+  token remove NAME     revoke a token, at once
   audit verify [--full] [--json]
                         check the audit log's hash chain from the last verified head
                         (--full: every entry); exit status 1 if it is broken`;
@@ -86,15 +92,65 @@ async function readPassword(prompt: string): Promise<string> {
   }
 }
 
+/** `--flag value` pairs after the positional arguments; an unknown or valueless flag is a usage error (undefined). */
+function flagsOf(rest: string[], known: string[]): Record<string, string> | undefined {
+  const flags: Record<string, string> = {};
+  for (let i = 0; i < rest.length; i += 2) {
+    const [flag, value] = [rest[i]!, rest[i + 1]];
+    if (!known.includes(flag) || value === undefined || flag.slice(2) in flags) return undefined;
+    flags[flag.slice(2)] = value;
+  }
+  return flags;
+}
+
+async function tokenCommand(app: App, command: string | undefined, name: string | undefined, rest: string[]): Promise<number> {
+  const audit = <T extends { id: string }>(action: string, details: Record<string, unknown>, work: () => Promise<T>): Promise<T> =>
+    audited(app.audit, action, { actor: 'cli', details: { ...details, os_user: osUser() } }, async (note) => {
+      const done = await work();
+      note.target = `token:${done.id}`;
+      return done;
+    });
+  if (command === 'list' && !name) {
+    for (const t of await app.tokens.list()) {
+      const state = t.expired ? 'expired' : t.expires_at ? `expires ${t.expires_at}` : 'no expiry';
+      process.stdout.write(`${t.name}\t${t.id}\t${t.hint}\t${t.user?.username ?? '-'}\tcreated ${t.created_at}\t${state}\tlast used ${t.last_used_at ?? 'never'}\n`);
+    }
+    return 0;
+  }
+  if (command === 'add' && name) {
+    const flags = flagsOf(rest, ['--user', '--expires']);
+    if (!flags) return usage();
+    const expires = flags.expires ? new Date(flags.expires) : undefined;
+    if (expires && Number.isNaN(expires.getTime())) throw new CapstanError('BAD_REQUEST', 'Invalid --expires', { details: 'an ISO 8601 date or time, e.g. 2027-01-31' });
+    const parsed = zTokenName.safeParse(name);
+    if (!parsed.success) throw new CapstanError('BAD_REQUEST', 'Invalid token name', { details: parsed.error.issues[0]?.message ?? '' });
+    const created = await audit('token.create', { name: parsed.data }, () => app.tokens.createFor(flags.user, parsed.data, expires?.toISOString()));
+    // The secret on stdout alone, so `TOKEN=$(npm run -s capstan -- token add ci)` works; the words on stderr.
+    process.stderr.write(`created token ${created.name} (${created.id}); it is shown once:\n`);
+    process.stdout.write(`${created.token}\n`);
+    return 0;
+  }
+  if (command === 'remove' && name && rest.length === 0) {
+    const token = await app.tokens.find(name);
+    if (!token) throw new CapstanError('NOT_FOUND', 'Token not found', { details: `no token named or with id "${name}"` });
+    await audit('token.revoke', { name: token.name }, () => app.tokens.revoke(token.id));
+    process.stdout.write(`revoked token ${token.name}\n`);
+    return 0;
+  }
+  return usage();
+}
+
+function usage(): number {
+  process.stderr.write(`${USAGE}\n`);
+  return 64;
+}
+
 export async function runCli(args: string[]): Promise<number> {
   const [group, command, name] = args;
   const verifyFlags = args.slice(2);
   const auditVerify =
     group === 'audit' && command === 'verify' && verifyFlags.every((f) => f === '--json' || f === '--full') && new Set(verifyFlags).size === verifyFlags.length;
-  if (!auditVerify && (group !== 'user' || !command || (command !== 'list' && !name))) {
-    process.stderr.write(`${USAGE}\n`);
-    return 64;
-  }
+  if (!auditVerify && group !== 'token' && (group !== 'user' || !command || (command !== 'list' && !name))) return usage();
   const config = loadConfig();
   const app = await createApp(config, createLogger('warn'));
   // Running servers keep validated sessions in memory: they are told what this command ended.
@@ -109,6 +165,7 @@ export async function runCli(args: string[]): Promise<number> {
     });
   try {
     if (auditVerify) return await verifyCommand(app, verifyFlags.includes('--json'), verifyFlags.includes('--full'));
+    if (group === 'token') return await tokenCommand(app, command, name, args.slice(3));
     switch (command) {
       case 'add': {
         const user = await userOperation('user.create', async () => app.users.add(name!, await readPassword(`Password for ${name}: `)));
@@ -132,8 +189,7 @@ export async function runCli(args: string[]): Promise<number> {
         return 0;
       }
       default:
-        process.stderr.write(`${USAGE}\n`);
-        return 64;
+        return usage();
     }
   } finally {
     await tellRunningServers(config.dataDir, config.jobsDatabaseUrl, 'capstan_session', ended);

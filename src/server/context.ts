@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { App } from './app.js';
 import { CapstanError } from './errors.js';
 import { formatIssues } from './http-errors.js';
+import type { ValidSession } from './auth/sessions.js';
 import type { Context } from './trpc.js';
 
 /** True when a browser tells us the request was made by another site. */
@@ -49,13 +50,31 @@ export function createContextFactory(app: App) {
     };
     const bearer = app.sessions.readBearer(req.headers.authorization) ?? bareToken(req);
     const cookie = bearer ? null : app.sessions.readCookie(req.headers.cookie);
-    const token = bearer ?? cookie;
-    const session = token ? await app.sessions.validate(token) : null;
-    if (session?.refreshed && cookie) {
-      res.appendHeader('Set-Cookie', app.sessions.cookie(session.token, secure));
+    let session: ValidSession | null = null;
+    let refusedFor = 0;
+    if (bearer) {
+      // Tokens are throttled on failure like logins: an address over the limit is refused before any lookup.
+      refusedFor = app.auth.tokenWait(base.address);
+      if (refusedFor > 0) await app.auth.tokenRefused(base.address);
+      else {
+        session = await app.sessions.validate(bearer);
+        if (!session) refusedFor = await app.auth.tokenFailed(base.address, (req.url ?? '/').split('?')[0]!.slice(0, 200));
+      }
+    } else if (cookie) {
+      session = await app.sessions.validate(cookie);
+      if (session?.refreshed) res.appendHeader('Set-Cookie', app.sessions.cookie(session.token, secure));
     }
-    return { ...base, session, via: session ? (bearer ? 'bearer' : 'cookie') : null };
+    return { ...base, session, via: session ? (bearer ? 'bearer' : 'cookie') : null, refusedFor };
   };
+}
+
+/** The session of a request, or the refusal: 429 while its address is throttled for failed tokens, else 401. */
+export function requireSession(ctx: Pick<Context, 'session' | 'refusedFor'>): ValidSession {
+  if (ctx.session) return ctx.session;
+  if (ctx.refusedFor > 0) {
+    throw new CapstanError('TOO_MANY_REQUESTS', 'Too many failed tokens; try again later', { details: `retry after ${ctx.refusedFor} seconds`, retryAfter: ctx.refusedFor });
+  }
+  throw new CapstanError('UNAUTHORIZED', 'Authentication required');
 }
 
 /**
@@ -70,7 +89,7 @@ export async function authenticatedInput<S extends z.ZodType>(
   input: unknown,
 ): Promise<z.infer<S>> {
   const ctx = await createContext({ req, res });
-  if (!ctx.session) throw new CapstanError('UNAUTHORIZED', 'Authentication required');
+  requireSession(ctx);
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw new CapstanError('BAD_REQUEST', 'Invalid input', { details: formatIssues(parsed.error.issues) });
   return parsed.data;

@@ -73,6 +73,8 @@ export interface Config {
     sseBufferBytes?: number;
     /** A terminal with no input for this long is closed (default 15 min). */
     terminalIdleMs?: number;
+    /** Where Discord's and Slack's webhooks are posted (tests: a local receiver). */
+    notifyEndpoints?: { discord: string; slack: string };
   };
 }
 

@@ -20,6 +20,8 @@ import { serveEvents, wantsEvents } from './events-route.js';
 import { serveHotRead, wantsHotRead } from './hot-reads.js';
 import { serveTextLogs, wantsTextLogs } from './logs-text.js';
 import { serveTerminalCheck, wantsTerminalCheck } from './terminal-route.js';
+import { serveHook, wantsHook } from './hook-route.js';
+import { CapstanError } from './errors.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { appRouter } from './routers/_app.js';
 import type { Meta } from './trpc.js';
@@ -156,6 +158,7 @@ export function createRequestHandler(app: App) {
     if (plain) {
       plain(app, createContext, req, res, url).catch((err: unknown) => {
         const { status, body } = contractError(err);
+        if (err instanceof CapstanError && err.retryAfter && !res.headersSent) res.setHeader('Retry-After', String(err.retryAfter));
         sendError(res, status, body);
       });
       return;
@@ -198,6 +201,7 @@ const PLAIN_ROUTES: PlainRoute[] = [
   [wantsTextLogs, serveTextLogs],
   [wantsAppLogStream, serveAppLogStream],
   [wantsTerminalCheck, serveTerminalCheck],
+  [wantsHook, serveHook],
 ];
 
 /** What Node's parser refused, by its error code (as Node's own answer would say), in the contract's shape. */

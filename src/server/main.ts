@@ -57,6 +57,7 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
       });
     }
     await app.sessions.deleteExpired();
+    app.alerts.start();
     app.watcher.start();
     void reportEngineAtStart(app, config, log);
     startedJobs = true;
@@ -67,6 +68,7 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
       sessions: app.sessions,
       ...(embedded ? { embedded } : {}),
       updateCheckHours: config.updateCheckHours,
+      channels: app.notifications,
       deps: {
         docker: app.engine.docker,
         store: app.serviceStore,
@@ -77,7 +79,10 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
         schedules: app.schedules,
         log,
         updates: app.updates,
-        finished: (d, outcome) => app.updates.afterDeployment(d.kind, d.serviceId, !outcome.error),
+        finished: (d, outcome) => {
+          app.updates.afterDeployment(d.kind, d.serviceId, !outcome.error);
+          app.alerts.deploymentFinished(d, outcome);
+        },
         ...(config.limits ? { limits: config.limits } : {}),
       },
       scheduleDeps: {
@@ -97,6 +102,7 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
     const pending = pendingQueue(jobsStarting);
     app.services.queue = pending;
     app.schedules.queue = pending;
+    app.notifications.queue = () => pending;
 
     server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000 }, createRequestHandler(app));
     server.on('clientError', answerClientError);
@@ -112,6 +118,8 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
     jobs = await jobsStarting;
     app.services.queue = jobs;
     app.schedules.queue = jobs;
+    const started = jobs;
+    app.notifications.queue = () => started;
     await app.schedules.reconcile(jobs);
     const { port } = server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -132,6 +140,7 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
         await app.auth.throttled.flush();
         await jobs!.stop();
         app.stats.close();
+        app.alerts.stop();
         app.events.stop();
         app.watcher.stop();
         app.database.close();
@@ -144,6 +153,7 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
     if (jobs) await jobs.stop().catch(() => {});
     // Failed before the jobs owned it (startJobs stops it itself when it fails).
     else if (!startedJobs) await stopEmbedded();
+    app.alerts.stop();
     app.watcher.stop();
     app.database.close();
     throw err;

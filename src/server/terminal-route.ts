@@ -4,7 +4,7 @@ import { WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { ErrorBody } from '../shared/schemas.js';
 import type { App } from './app.js';
-import { authenticatedInput, createContextFactory, isCrossSite } from './context.js';
+import { authenticatedInput, createContextFactory, isCrossSite, requireSession } from './context.js';
 import { CapstanError } from './errors.js';
 import { contractError, formatIssues } from './http-errors.js';
 import { plainQueryInput } from './plain-input.js';
@@ -91,7 +91,7 @@ export function createTerminalRoute(app: App): TerminalRoute {
     // The context writes a refreshed cookie on a response: this one is never sent, only read.
     const res = new ServerResponse(req);
     const ctx = await createContext({ req, res });
-    if (!ctx.session) throw new CapstanError('UNAUTHORIZED', 'Authentication required');
+    const session = requireSession(ctx);
     if (fromAnotherOrigin(req)) throw new CapstanError('FORBIDDEN', 'Cross-origin request refused', { details: 'origin: the terminal opens only from this server\'s own pages' });
     const problem = handshakeProblem(req);
     if (problem) throw new CapstanError('BAD_REQUEST', 'WebSocket handshake required', { details: problem });
@@ -101,7 +101,7 @@ export function createTerminalRoute(app: App): TerminalRoute {
     const prepared = await sessions.prepare(parsed.data);
     const refreshed = res.getHeader('set-cookie');
     if (refreshed) cookies.set(req, ([] as string[]).concat(refreshed as string | string[]));
-    upgrade(req, socket, head, prepared, ctx.session.user.username);
+    upgrade(req, socket, head, prepared, session.actor);
   };
 
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, prepared: PreparedTerminal, actor: string) => {

@@ -4,6 +4,7 @@ import type { OpenApiMeta } from 'trpc-to-openapi';
 import { ZodError } from 'zod';
 import type { App } from './app.js';
 import type { ValidSession } from './auth/sessions.js';
+import { requireSession } from './context.js';
 import { CapstanError } from './errors.js';
 import { contractError } from './http-errors.js';
 import { audited, type AuditNote } from './services/audit.js';
@@ -18,6 +19,8 @@ export interface Context {
   secure: boolean;
   session: ValidSession | null;
   via: 'bearer' | 'cookie' | null;
+  /** Seconds this address must wait: its bearer tokens failed too often lately (a 429 rather than a 401). */
+  refusedFor: number;
   /** A browser says the request came from another site. */
   crossSite: boolean;
 }
@@ -88,14 +91,12 @@ export const router = t.router;
 export const publicProcedure = t.procedure.use(mapDomainErrors);
 
 export const authedProcedure = publicProcedure.use(({ ctx, type, next }) => {
-  if (!ctx.session) {
-    throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Authentication required' });
-  }
+  const session = requireSession(ctx);
   // A cookie rides along with cross-site requests; a mutation authenticated only by it must come from our own origin.
   if (ctx.via === 'cookie' && type === 'mutation' && ctx.crossSite) {
     throw new TRPCError({ code: 'FORBIDDEN', message: 'Cross-origin request refused' });
   }
-  return next({ ctx: { ...ctx, session: ctx.session } });
+  return next({ ctx: { ...ctx, session } });
 });
 
 /**
@@ -111,7 +112,7 @@ export const auditedProcedure = authedProcedure.use(async ({ ctx, meta, getRawIn
   // The middleware runs before input parsing, so the id comes from the raw input (REST puts path params there too).
   const inputId = ((await getRawInput().catch(() => undefined)) as { id?: unknown } | undefined)?.id;
   const scope = {
-    actor: ctx.session.user.username,
+    actor: ctx.session.actor,
     target: typeof inputId === 'string' ? `${kind}:${inputId}` : null,
     describeError: (err: unknown) => {
       const body = contractError(err).body;

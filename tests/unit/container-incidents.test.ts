@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { IncidentDetector, type ContainerEvent, type Incident } from '../../src/server/services/container-incidents.js';
+import type { ContainerEvent } from '../../src/server/docker/events.js';
+import { IncidentDetector, type Incident } from '../../src/server/services/container-incidents.js';
 
 const opts = { debounceMs: 1000, loopDeaths: 3, quietMs: 60_000, stoppedWithinMs: 5000 };
 

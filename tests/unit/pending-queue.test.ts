@@ -4,8 +4,9 @@ import { CapstanError } from '../../src/server/errors.js';
 import type { DeploymentRow } from '../../src/server/services/deployment-store.js';
 import type { JobQueue } from '../../src/server/services/services.js';
 import type { ScheduleQueue } from '../../src/server/services/schedules.js';
+import type { NotifyQueue } from '../../src/server/services/notifications.js';
 
-type Queue = JobQueue & ScheduleQueue;
+type Queue = JobQueue & ScheduleQueue & NotifyQueue;
 
 /** A queue that records what it was asked, and a start that ends when the test says. */
 function starting() {
@@ -15,6 +16,7 @@ function starting() {
     scheduleRun: async (s) => void calls.push(`schedule ${s.id}`),
     unscheduleRun: async (id) => void calls.push(`unschedule ${id}`),
     runNow: async (s, actor) => void calls.push(`run ${s.id} by ${actor}`),
+    enqueueNotification: async (channel, m, key) => void calls.push(`notify ${channel} ${m.event} ${key}`),
   };
   let resolve!: (q: Queue) => void;
   let reject!: (err: unknown) => void;

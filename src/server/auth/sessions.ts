@@ -3,6 +3,7 @@ import { DrizzleSQLiteAdapter } from '@lucia-auth/adapter-drizzle';
 import { Lucia, TimeSpan, generateIdFromEntropySize } from 'lucia';
 import type { Db } from '../../db/client.js';
 import { sessions, users } from '../../db/schema.js';
+import { ApiTokenStore, isApiToken } from './api-tokens.js';
 
 /**
  * Sessions. lucia v3 is ended upstream, so every use of it stays in this
@@ -46,7 +47,14 @@ export interface ValidSession {
   expiresAt: Date;
   /** The expiry moved forward during this validation: send the client a new cookie. */
   refreshed: boolean;
+  /** Who the audit and the deployments name: the username, or `token:<name>` for an API token. */
+  actor: string;
+  /** Set when an API token (not a login session) authenticated the request. */
+  apiToken?: { id: string; name: string };
 }
+
+/** API tokens never expire by themselves unless given a date; this stands in for "no expiry". */
+const NEVER = new Date('9999-12-31T23:59:59.999Z');
 
 /** How long a validated session is trusted from memory: bounds what a change made outside every server process (the CLI) takes to apply. */
 const CACHE_MS = 5_000;
@@ -67,8 +75,13 @@ export class SessionStore {
   /** Set once the cross-process notifications run: tells the other processes what to forget. */
   publish: ((what: string) => void) | undefined;
 
+  /** API tokens: validated here too, so a token works wherever a session bearer token does. */
+  readonly apiTokens: ApiTokenStore;
+
   constructor(db: Db) {
     this.lucia = createLucia(db);
+    this.apiTokens = new ApiTokenStore(db);
+    this.apiTokens.publish = (what) => this.publish?.(what);
   }
 
   async create(userId: string): Promise<{ token: string; expiresAt: Date }> {
@@ -78,20 +91,24 @@ export class SessionStore {
   }
 
   async validate(token: string): Promise<ValidSession | null> {
+    if (isApiToken(token)) {
+      const t = await this.apiTokens.validate(token);
+      return t ? { user: t.user, token, expiresAt: t.expiresAt ?? NEVER, refreshed: false, actor: `token:${t.name}`, apiToken: { id: t.id, name: t.name } } : null;
+    }
     // Tokens are lowercase base32; refuse anything else before touching the database.
     if (!/^[a-z0-9]{16,128}$/.test(token)) return null;
     const id = sessionIdOf(token);
     const now = Date.now();
     const hit = this.cache.get(id);
     if (hit && now - hit.at < CACHE_MS && hit.expiresAt.getTime() - now > REFRESH_BEFORE_MS) {
-      return { user: hit.user, token, expiresAt: hit.expiresAt, refreshed: false };
+      return { user: hit.user, token, expiresAt: hit.expiresAt, refreshed: false, actor: hit.user.username };
     }
     const { session, user } = await this.lucia.validateSession(id);
     if (!session) {
       this.cache.delete(id);
       return null;
     }
-    const valid = { user: { id: user.id, username: user.username }, token, expiresAt: session.expiresAt, refreshed: session.fresh };
+    const valid = { user: { id: user.id, username: user.username }, token, expiresAt: session.expiresAt, refreshed: session.fresh, actor: user.username };
     this.cache.delete(id);
     this.cache.set(id, { user: valid.user, expiresAt: valid.expiresAt, at: now });
     if (this.cache.size > CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
@@ -116,6 +133,7 @@ export class SessionStore {
 
   /** Drops cached sessions: `session:<id>`, `user:<id>`, or `all` (the notifications were cut: anything may have changed). */
   forget(what: string): void {
+    this.apiTokens.forget(what);
     if (what === 'all') return this.cache.clear();
     const [kind, id] = [what.slice(0, what.indexOf(':')), what.slice(what.indexOf(':') + 1)];
     if (kind === 'session') this.cache.delete(id);

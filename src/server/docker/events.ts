@@ -4,13 +4,28 @@ import { CapstanError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { containerHasTty, listComposeContainers, type ContainerInfo } from './containers.js';
 import { ENGINE_DEADLINE_MS, toEngineError } from './errors.js';
-import { LABEL_PROJECT } from './labels.js';
+import { LABEL_PROJECT, LABEL_SERVICE_ID } from './labels.js';
 
 interface DockerEvent {
   Type?: string;
   Action?: string;
   id?: string;
   Actor?: { ID?: string; Attributes?: Record<string, string> };
+  time?: number;
+  timeNano?: number;
+}
+
+/** A managed container's event as the engine told it (for incidents: died, unhealthy, restarting). */
+export interface ContainerEvent {
+  /** The engine's action: `die`, `start`, `kill`, `stop`, `destroy`, `health_status: unhealthy`, … */
+  action: string;
+  containerId: string;
+  /** Its name without the leading slash. */
+  name: string;
+  serviceId: string | undefined;
+  exitCode: number | undefined;
+  /** The engine's own time of the event (ms): the same in every process that sees it. */
+  at: number;
 }
 
 const BACKOFF_MIN_MS = 250;
@@ -25,7 +40,7 @@ const TTY_LEARNERS = 4;
  * change falls between the two; when the stream breaks it reconnects with
  * backoff and lists again. Requests read this view without calling Docker.
  */
-export class EngineWatcher extends EventEmitter<{ change: []; availability: [boolean] }> {
+export class EngineWatcher extends EventEmitter<{ change: []; availability: [boolean]; container: [ContainerEvent] }> {
   private view = new Map<string, ContainerInfo>();
   private available = false;
   private lastError: CapstanError | undefined;
@@ -196,6 +211,16 @@ export class EngineWatcher extends EventEmitter<{ change: []; availability: [boo
     if (action.startsWith('exec_')) return;
     const id = e.Actor?.ID ?? e.id;
     if (!id) return;
+    const attrs = e.Actor?.Attributes ?? {};
+    const exitCode = attrs.exitCode === undefined ? undefined : Number(attrs.exitCode);
+    this.emit('container', {
+      action,
+      containerId: id,
+      name: attrs.name ?? id.slice(0, 12),
+      serviceId: attrs[LABEL_SERVICE_ID],
+      exitCode: Number.isFinite(exitCode) ? exitCode : undefined,
+      at: e.timeNano ? Math.floor(e.timeNano / 1e6) : (e.time ?? 0) * 1000 || Date.now(),
+    });
     const current = this.view.get(id);
     if (current) {
       const patched = patch(current, action);

@@ -8,6 +8,9 @@ import { registriesRouter } from './registries.js';
 import { schedulesRouter } from './schedules.js';
 import { servicesRouter } from './services.js';
 import { statsRouter } from './stats.js';
+import { tokensRouter } from './tokens.js';
+import { webhooksRouter } from './webhooks.js';
+import { notificationsRouter } from './notifications.js';
 import { volumesRouter } from './volumes.js';
 import { networksRouter } from './networks.js';
 import { updatesRouter } from './updates.js';
@@ -25,6 +28,9 @@ export const appRouter = router({
   networks: networksRouter,
   updates: updatesRouter,
   registries: registriesRouter,
+  tokens: tokensRouter,
+  webhooks: webhooksRouter,
+  notifications: notificationsRouter,
   audit: auditRouter,
   appos: apposRouter,
 });

@@ -44,7 +44,7 @@ function operation(op: 'start' | 'stop' | 'restart') {
     .input(zAppIdInput)
     .output(zAppOperationOutput)
     .mutation(async ({ ctx, input }) => {
-      const d = await ctx.app.services[op](input.id, ctx.session.user.username);
+      const d = await ctx.app.services[op](input.id, ctx.session.actor);
       ctx.audit.details = { deployment_id: d.id, status: d.status, api: 'apps' };
       answerAfterWork(ctx.res, d);
       return { success: true as const, deployment_id: d.id };
@@ -68,7 +68,7 @@ export const apposRouter = router({
     .output(zAppDeployOutput)
     .mutation(async ({ ctx, input }) => {
       ctx.audit.details = { name: input.name, template: input.template ?? null, api: 'apps' };
-      const { service, deployment, warnings, generated, template } = await deployApp(deps(ctx.app), input, ctx.session.user.username);
+      const { service, deployment, warnings, generated, template } = await deployApp(deps(ctx.app), input, ctx.session.actor);
       // Names only: the generated values are secrets.
       ctx.audit.details = { name: service.name, template, generated, deployment_id: deployment.id, api: 'apps' };
       return { id: service.id, name: service.name, deployment_id: deployment.id, status: service.status, warnings, generated };
@@ -89,7 +89,7 @@ export const apposRouter = router({
     .input(zAppDeleteInput)
     .output(z.object({ success: z.literal(true), deployment_id: z.string().optional() }))
     .mutation(async ({ ctx, input }) => {
-      const d = await ctx.app.services.remove(input.id, input.mode, ctx.session.user.username);
+      const d = await ctx.app.services.remove(input.id, input.mode, ctx.session.actor);
       ctx.audit.details = { mode: input.mode, deployment_id: d.id, status: d.status, api: 'apps' };
       return answerAfterWork(ctx.res, d);
     }),
@@ -113,7 +113,7 @@ export const apposRouter = router({
     .input(zAppEnvInput)
     .output(zAppSubmitted)
     .mutation(async ({ ctx, input }) => {
-      const { service, deployment, warnings, changedKeys } = await setAppEnv(deps(ctx.app), input.id, input, ctx.session.user.username);
+      const { service, deployment, warnings, changedKeys } = await setAppEnv(deps(ctx.app), input.id, input, ctx.session.actor);
       ctx.audit.details = { name: service.name, env_text: input.env !== undefined, changed_keys: changedKeys, deployment_id: deployment.id, api: 'apps' };
       return { ...service, deployment_id: deployment.id, warnings };
     }),
@@ -129,7 +129,7 @@ export const apposRouter = router({
     .input(zAppComposeInput)
     .output(zAppSubmitted)
     .mutation(async ({ ctx, input }) => {
-      const { service, deployment, warnings } = await ctx.app.services.update(input.id, { name: undefined, yaml: input.compose, env: undefined, files: undefined }, ctx.session.user.username);
+      const { service, deployment, warnings } = await ctx.app.services.update(input.id, { name: undefined, yaml: input.compose, env: undefined, files: undefined }, ctx.session.actor);
       ctx.audit.details = { name: service.name, deployment_id: deployment.id, api: 'apps' };
       return { ...service, deployment_id: deployment.id, warnings };
     }),

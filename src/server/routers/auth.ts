@@ -18,7 +18,7 @@ export const authRouter = router({
     .input(z.void())
     .output(zSuccess)
     .mutation(async ({ ctx }) => {
-      await ctx.app.auth.logout(ctx.session.token, ctx.session.user, ctx.address);
+      await ctx.app.auth.logout(ctx.session.token, ctx.session.user, ctx.address, ctx.session.apiToken);
       ctx.res.appendHeader('Set-Cookie', ctx.app.sessions.blankCookie(ctx.secure));
       return { success: true as const };
     }),

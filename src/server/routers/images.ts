@@ -69,7 +69,7 @@ export const imagesRouter = router({
    * is destroyed when the client goes away (signal), which cancels the pull.
    */
   pull: authedProcedure.input(zPullInput).subscription(async function* ({ ctx, input, signal }) {
-    for await (const event of withDomainErrors(ctx.app.images.pullProgress(input, ctx.session.user.username, signal))) {
+    for await (const event of withDomainErrors(ctx.app.images.pullProgress(input, ctx.session.actor, signal))) {
       yield event satisfies PullProgressEvent;
     }
   }),

@@ -56,5 +56,5 @@ export const schedulesRouter = router({
     .meta({ openapi: { method: 'POST', path: '/api/schedules/{id}/run', tags, summary: 'Run the schedule once, now (its next run stays)' }, audit: 'schedule.run_now' })
     .input(zIdInput)
     .output(zScheduleObject)
-    .mutation(({ ctx, input }) => ctx.app.schedules.runNow(input.id, ctx.session.user.username)),
+    .mutation(({ ctx, input }) => ctx.app.schedules.runNow(input.id, ctx.session.actor)),
 });

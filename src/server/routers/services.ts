@@ -49,7 +49,7 @@ function lifecycle(operation: 'start' | 'stop' | 'restart', summary: string) {
     .input(zIdInput)
     .output(zDoneOrAccepted)
     .mutation(async ({ ctx, input }) => {
-      const deployment = await ctx.app.services[operation](input.id, ctx.session.user.username);
+      const deployment = await ctx.app.services[operation](input.id, ctx.session.actor);
       ctx.audit.details = { deployment_id: deployment.id, status: deployment.status };
       return answerAfterWork(ctx.res, deployment);
     });
@@ -122,7 +122,7 @@ export const servicesRouter = router({
     .mutation(async ({ ctx, input }) => {
       const submission = { ...submissionFromBody(input), name: input.name };
       ctx.audit.details = { name: input.name };
-      const { service, deployment, warnings } = await ctx.app.services.create(submission, ctx.session.user.username);
+      const { service, deployment, warnings } = await ctx.app.services.create(submission, ctx.session.actor);
       ctx.audit.details = { name: service.name, containers: service.containers.map((c) => c.name), deployment_id: deployment.id };
       return { ...service, deployment_id: deployment.id, warnings };
     }),
@@ -136,7 +136,7 @@ export const servicesRouter = router({
     .output(zSubmittedService)
     .mutation(async ({ ctx, input }) => {
       const { id, ...body } = input;
-      const { service, deployment, warnings } = await ctx.app.services.update(id, submissionFromBody(body), ctx.session.user.username);
+      const { service, deployment, warnings } = await ctx.app.services.update(id, submissionFromBody(body), ctx.session.actor);
       ctx.audit.details = { name: service.name, env_changed: body.env !== undefined, deployment_id: deployment.id };
       return { ...service, deployment_id: deployment.id, warnings };
     }),
@@ -149,7 +149,7 @@ export const servicesRouter = router({
     .input(zIdInput)
     .output(zQueuedService)
     .mutation(async ({ ctx, input }) => {
-      const { service, deployment } = await ctx.app.services.redeploy(input.id, ctx.session.user.username);
+      const { service, deployment } = await ctx.app.services.redeploy(input.id, ctx.session.actor);
       ctx.audit.details = { name: service.name, deployment_id: deployment.id };
       return { ...service, deployment_id: deployment.id };
     }),
@@ -162,7 +162,7 @@ export const servicesRouter = router({
     .input(zDeleteInput)
     .output(zDoneOrAccepted)
     .mutation(async ({ ctx, input }) => {
-      const deployment = await ctx.app.services.remove(input.id, input.mode, ctx.session.user.username);
+      const deployment = await ctx.app.services.remove(input.id, input.mode, ctx.session.actor);
       ctx.audit.details = { mode: input.mode, deployment_id: deployment.id, status: deployment.status };
       return answerAfterWork(ctx.res, deployment);
     }),
@@ -219,7 +219,7 @@ export const servicesRouter = router({
     .input(zEnvironmentInput)
     .output(zSubmittedService)
     .mutation(async ({ ctx, input }) => {
-      const { service, deployment, changedKeys, warnings } = await ctx.app.services.setEnvironment(input.id, input.environment, ctx.session.user.username);
+      const { service, deployment, changedKeys, warnings } = await ctx.app.services.setEnvironment(input.id, input.environment, ctx.session.actor);
       // Keys only: values are secrets.
       ctx.audit.details = { name: service.name, changed_keys: changedKeys, deployment_id: deployment.id };
       return { ...service, deployment_id: deployment.id, warnings };

@@ -48,7 +48,7 @@ export const updatesRouter = router({
     .input(zIdInput)
     .output(zImageUpdateAnswer)
     .mutation(async ({ ctx, input }) => {
-      const deployment = await ctx.app.services.imageUpdate(input.id, ctx.session.user.username);
+      const deployment = await ctx.app.services.imageUpdate(input.id, ctx.session.actor);
       ctx.audit.details = { deployment_id: deployment.id, status: deployment.status };
       return { ...answerAfterWork(ctx.res, deployment), deployment_id: deployment.id };
     }),

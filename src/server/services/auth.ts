@@ -1,6 +1,6 @@
 import { verifyAgainstDummy, verifyPassword } from '../auth/passwords.js';
 import type { SessionStore } from '../auth/sessions.js';
-import type { LoginThrottle } from '../auth/throttle.js';
+import type { LoginThrottle, ThrottleVerdict } from '../auth/throttle.js';
 import { CapstanError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { audited, type AuditLog } from './audit.js';
@@ -14,10 +14,15 @@ export interface LoginResult {
 }
 
 const BAD_CREDENTIALS = 'Invalid username or password';
+/** The throttle's "username" for bearer tokens: their failures count per address, like a login's. */
+export const TOKEN_THROTTLE_USER = '(bearer token)';
+const BLOCKED_MAX = 10_000;
 
 export class AuthService {
   /** Refused logins are summarised per throttle key and window, not written one by one. */
   readonly throttled: ThrottleAudit;
+  /** Addresses whose bearer tokens are refused until a time (ms), without a lookup: kept in memory, so a valid token costs no throttle read. */
+  private readonly blocked = new Map<string, { until: number; verdict: ThrottleVerdict }>();
 
   constructor(
     private readonly users: UserService,
@@ -56,9 +61,49 @@ export class AuthService {
     });
   }
 
-  async logout(token: string, user: { id: string; username: string }, address: string): Promise<void> {
-    await audited(this.audit, 'auth.logout', { actor: user.username, target: `user:${user.id}`, details: { address } }, () =>
-      this.sessions.invalidate(token),
-    );
+  /**
+   * Before a bearer token is looked up: the seconds its address must wait,
+   * when too many tokens from it failed lately (then it is not even looked
+   * up), else 0. Read from memory only.
+   */
+  tokenWait(address: string): number {
+    const block = this.blocked.get(address);
+    if (block === undefined) return 0;
+    const left = block.until - Date.now();
+    if (left > 0) return Math.ceil(left / 1000);
+    this.blocked.delete(address);
+    return 0;
+  }
+
+  /**
+   * A bearer token that opened nothing (unknown, revoked, expired): counted
+   * like a failed login and audited; answers the wait when its address is
+   * now over the limit (the request gets a 429 instead of a 401).
+   */
+  async tokenFailed(address: string, via: string): Promise<number> {
+    await this.throttle.recordFailure(address, TOKEN_THROTTLE_USER);
+    await this.audit.record({ actor: 'anonymous', action: 'auth.token_rejected', target: `address:${address}`, outcome: 'failure', details: { address, via } }).catch(() => undefined);
+    const verdict = await this.throttle.check(address, TOKEN_THROTTLE_USER);
+    if (verdict.wait <= 0) return 0;
+    if (this.blocked.size >= BLOCKED_MAX) this.blocked.delete(this.blocked.keys().next().value!);
+    this.blocked.set(address, { until: Date.now() + verdict.wait * 1000, verdict });
+    await this.throttled.refused(verdict, address, TOKEN_THROTTLE_USER);
+    return verdict.wait;
+  }
+
+  /** A request refused by tokenWait: summarised as refused logins are. */
+  async tokenRefused(address: string): Promise<void> {
+    const block = this.blocked.get(address);
+    if (block) await this.throttled.refused({ ...block.verdict, wait: this.tokenWait(address) }, address, TOKEN_THROTTLE_USER);
+  }
+
+  /** Ends the session; with an API token, revokes that token (it "stops working" either way). */
+  async logout(token: string, user: { id: string; username: string }, address: string, apiToken?: { id: string; name: string }): Promise<void> {
+    const actor = apiToken ? `token:${apiToken.name}` : user.username;
+    const target = apiToken ? `token:${apiToken.id}` : `user:${user.id}`;
+    await audited(this.audit, 'auth.logout', { actor, target, details: { address } }, async () => {
+      if (apiToken) await this.sessions.apiTokens.revoke(apiToken.id);
+      else await this.sessions.invalidate(token);
+    });
   }
 }

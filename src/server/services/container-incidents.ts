@@ -1,3 +1,5 @@
+import type { ContainerEvent } from '../docker/events.js';
+
 /**
  * Container incidents from the engine's event stream: a container that died
  * on its own, became unhealthy, or is restarting in a loop. One message per
@@ -6,18 +8,6 @@
  * quiet for a while. A die that follows a kill or a stop (someone stopped
  * it: the CLI, Capstan, a recreate) is no incident.
  */
-export interface ContainerEvent {
-  /** The engine's action: `die`, `start`, `kill`, `stop`, `destroy`, `health_status: unhealthy`, … */
-  action: string;
-  containerId: string;
-  /** Its name without the leading slash. */
-  name: string;
-  serviceId: string | undefined;
-  exitCode: number | undefined;
-  /** The engine's own time of the event (ms): the same in every process that sees it. */
-  at: number;
-}
-
 export type IncidentKind = 'died' | 'unhealthy' | 'restarting';
 
 export interface Incident {

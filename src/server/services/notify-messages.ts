@@ -30,9 +30,9 @@ export interface FinishedDeployment {
 export function deploymentMessage(d: FinishedDeployment, at: Date): Outgoing | undefined {
   const service = { id: d.serviceId, name: d.serviceName };
   const base = { at: at.toISOString(), service, deployment_id: d.id };
-  if (d.update) {
+  // A scheduled restart is no update: it is said as any deployment is.
+  if (d.update && d.update.status !== 'restarted') {
     const { status, summary } = d.update;
-    if (status === 'restarted') return undefined; // a scheduled restart is no update: its failure is said below
     const changed = summary.changed.map((c) => `${c.container}: ${short(c.from)} -> ${short(c.to)}`);
     const rolled = summary.rolled_back.map((r) => `${r.container}: ${r.reason}`);
     switch (status) {
