@@ -86,6 +86,32 @@ export function execPath(errorContent: Json): Json {
   };
 }
 
+/** POST /api/hooks/{secret}: a deploy webhook (src/server/hook-route.ts); the secret in the path is the credential. */
+export function hookPath(errorContent: Json): Json {
+  return {
+    post: {
+      tags: ['webhooks'],
+      summary: "Trigger a deploy webhook: queue its service's redeploy or update",
+      description:
+        'No session: the secret in the URL is the credential (from POST /api/services/{id}/webhooks). When the hook has a signing secret, `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>` is required, as GitHub and Gitea send it. At most 6 calls a minute per hook. The answer takes at least 250 ms, whether the secret is known or not.',
+      security: [],
+      parameters: [
+        { name: 'secret', in: 'path', required: true, schema: { type: 'string' } },
+        { name: 'X-Hub-Signature-256', in: 'header', required: false, schema: { type: 'string' }, description: 'sha256=<hex>, when the hook has a signing secret' },
+      ],
+      requestBody: { required: false, content: { 'application/json': { schema: {} }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+      responses: {
+        '202': { description: 'Queued', content: { 'application/json': { schema: { type: 'object', required: ['deployment_id'], properties: { deployment_id: { type: 'string' } } } } } },
+        '401': { description: 'Missing or wrong signature: nothing queued', content: errorContent },
+        '404': { description: 'No webhook with this URL', content: errorContent },
+        '409': { description: 'The service is being deleted', content: errorContent },
+        '413': { description: 'Body over 1 MiB', content: errorContent },
+        '429': { description: 'Over the rate limit (Retry-After)', content: errorContent },
+      },
+    },
+  };
+}
+
 /** follow=1 on the apps API's logs: the same lines as events (`event: log`, data a log line, id the resume position). */
 export const APP_LOG_STREAM: Json = {
   schema: { type: 'string', description: '`event: log` per line, data {"container","stream","timestamp","message"}; reconnect with Last-Event-ID to resume' },

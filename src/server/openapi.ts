@@ -1,7 +1,7 @@
 import { generateOpenApiDocument } from 'trpc-to-openapi';
 import { z } from 'zod';
 import { zErrorBody } from '../shared/schemas.js';
-import { APP_LOG_STREAM, APPOS_ERROR_SCHEMA, BARE_TOKEN_SCHEME, eventsPath, execPath } from './openapi-streams.js';
+import { APP_LOG_STREAM, APPOS_ERROR_SCHEMA, BARE_TOKEN_SCHEME, eventsPath, execPath, hookPath } from './openapi-streams.js';
 import type { AppRouter } from './routers/_app.js';
 import type { Meta } from './trpc.js';
 
@@ -91,6 +91,7 @@ export function buildOpenApiDocument(router: AppRouter, version: string): Json {
   ((doc.paths ??= {}) as Json)['/api/audit/export'] = auditExportPath(errorContent);
   (doc.paths as Json)['/api/events'] = eventsPath(errorContent);
   (doc.paths as Json)['/api/services/{id}/exec'] = execPath(errorContent);
+  (doc.paths as Json)['/api/hooks/{secret}'] = hookPath(errorContent);
   return doc;
 }
 

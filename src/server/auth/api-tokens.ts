@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { and, desc, eq, gt, isNull, or } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { violatesUnique } from '../../db/errors.js';
 import { apiTokens, users } from '../../db/schema.js';
 import { CapstanError } from '../errors.js';
 import { newId } from '../ids.js';
@@ -55,7 +56,7 @@ export class ApiTokenStore {
       const [row] = await this.db.insert(apiTokens).values(values).returning();
       return { row: row!, token };
     } catch (err) {
-      if (/UNIQUE constraint failed: api_token\.name/.test(String((err as { cause?: unknown }).cause ?? err))) {
+      if (violatesUnique(err, 'api_token.name')) {
         throw new CapstanError('CONFLICT', 'Token name taken', { details: `a token named "${name}" exists; names are unique` });
       }
       throw err;

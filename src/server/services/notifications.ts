@@ -1,5 +1,6 @@
 import { eq, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { violatesUnique } from '../../db/errors.js';
 import { notificationChannels, notificationEvents } from '../../db/schema.js';
 import type { ChannelObject, NotifyEvent } from '../../shared/notifications.js';
 import { CapstanError, notFound } from '../errors.js';
@@ -48,7 +49,7 @@ function toObject(row: Row): ChannelObject {
 }
 
 const nameTaken = (name: string) => new CapstanError('CONFLICT', 'Channel name taken', { details: `a channel named "${name}" exists` });
-const isUniqueName = (err: unknown) => /UNIQUE constraint failed: notification_channel\.name/.test(String((err as { cause?: unknown }).cause ?? err));
+const isUniqueName = (err: unknown) => violatesUnique(err, 'notification_channel.name');
 
 /**
  * Notification channels and what is sent to them. The URL is sealed (its
