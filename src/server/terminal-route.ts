@@ -98,7 +98,7 @@ export function createTerminalRoute(app: App): TerminalRoute {
     const parsed = zExecQuery.safeParse(plainQueryInput(url, EXEC_PATH, []));
     if (!parsed.success) throw new CapstanError('BAD_REQUEST', 'Invalid input', { details: formatIssues(parsed.error.issues) });
     if (closing) throw new CapstanError('SERVICE_UNAVAILABLE', 'Server shutting down');
-    const prepared = await sessions.prepare(parsed.data);
+    const prepared = await sessions.prepare(parsed.data, session.actor);
     const refreshed = res.getHeader('set-cookie');
     if (refreshed) cookies.set(req, ([] as string[]).concat(refreshed as string | string[]));
     upgrade(req, socket, head, prepared, session.actor);

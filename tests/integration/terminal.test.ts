@@ -194,6 +194,22 @@ describe('the terminal WebSocket', () => {
     expect((await s.request('GET', `/api/services/${serviceId}/exec`)).status).toBe(401);
   });
 
+  it('bounds the terminals one user holds open at once (8): the next is a 429 until one closes', async () => {
+    const open: Terminal[] = [];
+    try {
+      for (let i = 0; i < 8; i++) open.push(await connect({ container: 'main' }));
+      const res = await refusal({ container: 'main' });
+      expect(res.status).toBe(429);
+      expect(res.json).toMatchObject({ error: 'Too many terminals open', code: 'TOO_MANY_REQUESTS' });
+      open.pop()!.ws.close();
+      const again = await until('a place freed', async () => connect({ container: 'main' }).catch(() => undefined));
+      open.push(again);
+    } finally {
+      for (const t of open) t.ws.close();
+      await Promise.all(open.map((t) => t.closed));
+    }
+  });
+
   it('refuses a container that is not running (409), by name too', async () => {
     await docker.getContainer(spareId).stop({ t: 0 });
     try {

@@ -12,6 +12,9 @@ import { containersOf } from './service-view.js';
 export const MAX_COMMAND_CHARS = 1024;
 export const MAX_TERMINAL_SIZE = 1000;
 export const DEFAULT_TERMINAL_IDLE_MS = 15 * 60_000;
+/** Open terminals at once, in all and per actor: each holds a process and a connection to the engine. */
+export const MAX_TERMINALS = 32;
+export const MAX_TERMINALS_PER_ACTOR = 8;
 /** Output waiting for a slow client beyond this pauses the engine's stream; it resumes below the low mark. */
 const HIGH_WATER = 1 << 20;
 const LOW_WATER = 256 << 10;
@@ -113,7 +116,12 @@ export class TerminalSessions {
   constructor(private readonly deps: TerminalDeps) {}
 
   /** Picks the container (by name or compose key; default the first running one) and starts the command there. */
-  async prepare(input: TerminalInput): Promise<PreparedTerminal> {
+  async prepare(input: TerminalInput, actor: string): Promise<PreparedTerminal> {
+    const mine = [...this.live].filter((s) => s.actor === actor).length;
+    if (this.live.size >= MAX_TERMINALS || mine >= MAX_TERMINALS_PER_ACTOR) {
+      const [limit, whose] = mine >= MAX_TERMINALS_PER_ACTOR ? [MAX_TERMINALS_PER_ACTOR, 'of yours are'] : [MAX_TERMINALS, 'are'];
+      throw new CapstanError('TOO_MANY_REQUESTS', 'Too many terminals open', { details: `${limit} terminals ${whose} open; close one first`, retryAfter: 5 });
+    }
     const { serviceId, container, command } = await resolveTerminal(this.deps, input);
     const marker = randomBytes(16).toString('hex');
     const exec = await startTtyExec(this.deps.docker, container.id, command, marker);
@@ -185,7 +193,7 @@ class TerminalSession {
     private readonly deps: TerminalDeps,
     private readonly p: PreparedTerminal,
     private readonly ws: WebSocket,
-    private readonly actor: string,
+    readonly actor: string,
   ) {}
 
   private get details() {
@@ -229,9 +237,10 @@ class TerminalSession {
 
   private input(data: RawData, isBinary: boolean): void {
     if (this.ended) return;
-    this.idle?.refresh();
     const { stream } = this.p.exec;
     if (isBinary) {
+      // Only typing counts as activity: a page left open resizes now and then, and is still idle.
+      this.idle?.refresh();
       if (!stream.write(asBuffer(data))) {
         this.ws.pause();
         stream.once('drain', () => this.ws.resume());
