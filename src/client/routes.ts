@@ -21,6 +21,11 @@ const Images = lazy(() => import('./pages/Images.js').then((m) => ({ default: m.
 const Volumes = lazy(() => import('./pages/Volumes.js').then((m) => ({ default: m.Volumes })));
 const Templates = lazy(() => import('./pages/Templates.js').then((m) => ({ default: m.Templates })));
 const Schedules = lazy(() => import('./pages/Schedules.js').then((m) => ({ default: m.Schedules })));
+const Settings = lazy(() => import('./pages/Settings.js').then((m) => ({ default: m.Settings })));
+const SettingsIndex = lazy(() => import('./pages/Settings.js').then((m) => ({ default: m.SettingsIndex })));
+const SettingsTokens = lazy(() => import('./pages/SettingsTokens.js').then((m) => ({ default: m.SettingsTokens })));
+const SettingsNotifications = lazy(() => import('./pages/SettingsNotifications.js').then((m) => ({ default: m.SettingsNotifications })));
+const ServiceWebhooks = lazy(() => import('./pages/ServiceWebhooks.js').then((m) => ({ default: m.ServiceWebhooks })));
 const Audit = lazy(() => import('./pages/Audit.js').then((m) => ({ default: m.Audit })));
 const NotFound = lazy(() => import('./pages/NotFound.js').then((m) => ({ default: m.NotFound })));
 
@@ -45,6 +50,7 @@ export const routes: RouteDefinition[] = [
           { path: '/files', component: Files },
           { path: '/deployments', component: Deployments },
           { path: '/schedules', component: ServiceSchedules },
+          { path: '/webhooks', component: ServiceWebhooks },
         ],
       },
       { path: '/templates/:id?', component: Templates },
@@ -52,6 +58,15 @@ export const routes: RouteDefinition[] = [
       { path: '/volumes', component: Volumes },
       { path: '/schedules', component: Schedules },
       { path: '/audit', component: Audit },
+      {
+        path: '/settings',
+        component: Settings,
+        children: [
+          { path: '/', component: SettingsIndex },
+          { path: '/tokens', component: SettingsTokens },
+          { path: '/notifications', component: SettingsNotifications },
+        ],
+      },
       { path: '*rest', component: NotFound },
     ],
   },

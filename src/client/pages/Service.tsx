@@ -26,6 +26,7 @@ const TABS = [
   ['/files', 'Files'],
   ['/deployments', 'Deployments'],
   ['/schedules', 'Schedules'],
+  ['/webhooks', 'Webhooks'],
 ] as const;
 
 type DefinitionShape = {

@@ -53,8 +53,8 @@ export function Shell(props: RouteSectionProps) {
   );
 
   // After a navigation, focus goes to the page (as a full page load would), so keyboard and
-  // screen-reader users start at its content; switching a service's tabs keeps focus on the tabs.
-  const pageOf = (path: string) => /^\/services\/[^/]+/.exec(path)?.[0] ?? path;
+  // screen-reader users start at its content; switching a service's (or the settings') tabs keeps focus on the tabs.
+  const pageOf = (path: string) => /^\/(services\/[^/]+|settings)/.exec(path)?.[0] ?? path;
   createEffect(
     on(
       () => pageOf(location.pathname),
@@ -94,6 +94,7 @@ export function Shell(props: RouteSectionProps) {
           <NavLink href="/volumes">Volumes &amp; networks</NavLink>
           <NavLink href="/schedules">Schedules</NavLink>
           <NavLink href="/audit">Audit log</NavLink>
+          <NavLink href="/settings">Settings</NavLink>
         </nav>
         <div class="topbar-end">
           <span class="conn" classList={{ ok: connected() && engine()?.available !== false, bad: !connected() || engine()?.available === false }} title={connected() ? 'Live updates connected' : 'Live updates disconnected'}>
