@@ -5,7 +5,7 @@ import Docker from 'dockerode';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/server/env.js';
-import { silentLogger } from '../../src/server/log.js';
+import { silentLogger, type Logger } from '../../src/server/log.js';
 import { startCapstan, type RunningCapstan } from '../../src/server/main.js';
 
 export const ADMIN = { username: 'admin', password: 'correct-horse-battery' };
@@ -45,6 +45,8 @@ export async function startTestServer(
   dataDir = newDataDir(),
   /** Internal settings no environment variable sets (Config.limits). */
   overrides: Partial<Config> = {},
+  /** Where the server logs; silent unless a test searches its lines (recordingLogger). */
+  log: Logger = silentLogger,
 ): Promise<TestServer> {
   const base = loadConfig({
     PORT: '0',
@@ -56,7 +58,7 @@ export async function startTestServer(
     ...env,
   });
   const config: Config = { ...base, ...overrides };
-  const running = await startCapstan(config, silentLogger);
+  const running = await startCapstan(config, log);
   const request = (method: string, pathname: string, opts: RequestOptions = {}) =>
     httpRequest(running.url, method, pathname, opts);
   return {
@@ -206,4 +208,11 @@ export async function jobRows(s: TestServer, key: string): Promise<{ id: string;
   } finally {
     await client.end();
   }
+}
+
+/** A logger that keeps every line (as JSON) for a test to search, e.g. for secrets. */
+export function recordingLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const keep = (level: string) => (msg: string, fields?: Record<string, unknown>) => void lines.push(JSON.stringify({ level, msg, ...fields }));
+  return { logger: { debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') }, lines };
 }

@@ -41,8 +41,10 @@ export const notificationsRouter = router({
     .output(zChannelObject)
     .mutation(async ({ ctx, input }) => {
       const { id, ...changes } = input;
+      // Compared with the URL as it was shown before: the answer's is the new one, masked.
+      const shown = changes.url === undefined ? undefined : (await ctx.app.notifications.get(id)).url;
       const channel = await ctx.app.notifications.update(id, changes);
-      ctx.audit.details = { ...described(channel), url_changed: changes.url !== undefined && changes.url.trim() !== channel.url };
+      ctx.audit.details = { ...described(channel), url_changed: shown !== undefined && changes.url!.trim() !== shown };
       return channel;
     }),
 

@@ -43,6 +43,8 @@ function toObject(row: Row): WebhookObject {
  */
 export class WebhookService {
   private readonly limiter = new SlidingWindowLimiter(HOOK_CALLS_PER_MINUTE, 60_000);
+  /** Refused signatures are audited this often per hook and minute; beyond, only answered: whoever holds a URL cannot grow the log at will. */
+  private readonly refusalAudits = new SlidingWindowLimiter(HOOK_CALLS_PER_MINUTE, 60_000);
 
   constructor(
     private readonly db: Db,
@@ -106,7 +108,9 @@ export class WebhookService {
       throw err;
     };
     if (row.signingSecretSealed && !signatureMatches(body, signature, this.box.open(row.signingSecretSealed, row.id))) {
-      await refuse(new CapstanError('UNAUTHORIZED', 'Invalid signature', { details: 'X-Hub-Signature-256: missing or not the HMAC-SHA256 of the body with this hook\'s signing secret' }));
+      const err = new CapstanError('UNAUTHORIZED', 'Invalid signature', { details: "X-Hub-Signature-256: missing or not the HMAC-SHA256 of the body with this hook's signing secret" });
+      if (this.refusalAudits.take(row.id) > 0) throw err;
+      await refuse(err);
     }
     const wait = this.limiter.take(row.id);
     if (wait > 0) await refuse(new CapstanError('TOO_MANY_REQUESTS', 'Too many calls of this webhook', { details: `at most ${HOOK_CALLS_PER_MINUTE} a minute; retry after ${wait} seconds`, retryAfter: wait }));
