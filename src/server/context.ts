@@ -53,12 +53,13 @@ export function createContextFactory(app: App) {
     let session: ValidSession | null = null;
     let refusedFor = 0;
     if (bearer) {
-      // Tokens are throttled on failure like logins: an address over the limit is refused before any lookup.
-      refusedFor = app.auth.tokenWait(base.address);
-      if (refusedFor > 0) await app.auth.tokenRefused(base.address);
-      else {
-        session = await app.sessions.validate(bearer);
-        if (!session) refusedFor = await app.auth.tokenFailed(base.address, (req.url ?? '/').split('?')[0]!.slice(0, 200));
+      session = await app.sessions.validate(bearer);
+      // Failed tokens are throttled like logins: past the limit, an address's failures are 429s (neither
+      // counted nor audited again until it passes). A valid token always works: no one guesses 160 bits.
+      if (!session) {
+        refusedFor = app.auth.tokenWait(base.address);
+        if (refusedFor > 0) await app.auth.tokenRefused(base.address);
+        else refusedFor = await app.auth.tokenFailed(base.address, (req.url ?? '/').split('?')[0]!.slice(0, 200));
       }
     } else if (cookie) {
       session = await app.sessions.validate(cookie);

@@ -164,6 +164,21 @@ describe('deploy webhooks', () => {
     expectContractError(await api('POST', `/api/services/${serviceId}/webhooks/${hook.id}/rotate`), 404);
   });
 
+  it('behind a reverse proxy, the URL names the host and scheme the proxy was asked for', async () => {
+    const res = await s.request('POST', `/api/services/${serviceId}/webhooks`, {
+      token,
+      body: { action: 'redeploy', name: 'proxied' },
+      headers: { 'x-forwarded-host': 'deploy.example.test', 'x-forwarded-proto': 'https' },
+    });
+    expect(res.status, res.text).toBe(201);
+    secrets.push(secretOf(res.json.url));
+    expect(res.json.url).toMatch(/^https:\/\/deploy\.example\.test\/api\/hooks\/[A-Za-z0-9_-]{43}$/);
+    // A header that is no host name is not put in a URL.
+    const odd = await s.request('POST', `/api/services/${serviceId}/webhooks`, { token, body: { action: 'redeploy', name: 'odd' }, headers: { 'x-forwarded-host': 'evil"/><script>' } });
+    secrets.push(secretOf(odd.json.url));
+    expect(odd.json.url).toMatch(/^http:\/\/localhost\/api\/hooks\//);
+  });
+
   it('refuses bad input naming the field, and unknown services', async () => {
     expectContractError(await api('POST', `/api/services/${serviceId}/webhooks`, { action: 'explode' }), 400, /action/);
     expectContractError(await api('POST', `/api/services/${serviceId}/webhooks`, { action: 'redeploy', signing_secret: 'short' }), 400, /signing_secret/);

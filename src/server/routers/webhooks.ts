@@ -6,8 +6,16 @@ import { auditedProcedure, authedProcedure, router, type Context } from '../trpc
 
 const tags = ['webhooks'];
 
-/** Where this server was reached, as the webhook's URL must name it. */
-const baseUrl = (ctx: Context) => `${isSecure(ctx.req) ? 'https' : 'http'}://${ctx.req.headers.host ?? 'localhost'}`;
+/**
+ * Where this server was reached, as the webhook's URL must name it: behind a
+ * reverse proxy, the host the proxy says it was asked for. Trusting the header
+ * costs nothing: the URL is only shown to the signed-in caller who sent it.
+ */
+function baseUrl(ctx: Context): string {
+  const forwarded = ctx.req.headers['x-forwarded-host'];
+  const host = (typeof forwarded === 'string' && forwarded.split(',')[0]!.trim()) || ctx.req.headers.host || 'localhost';
+  return `${isSecure(ctx.req) ? 'https' : 'http'}://${/^[\w.:[\]-]+$/.test(host) ? host : 'localhost'}`;
+}
 
 export const webhooksRouter = router({
   list: authedProcedure

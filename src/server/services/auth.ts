@@ -21,7 +21,7 @@ const BLOCKED_MAX = 10_000;
 export class AuthService {
   /** Refused logins are summarised per throttle key and window, not written one by one. */
   readonly throttled: ThrottleAudit;
-  /** Addresses whose bearer tokens are refused until a time (ms), without a lookup: kept in memory, so a valid token costs no throttle read. */
+  /** Addresses whose failed tokens are answered 429 until a time (ms), without another throttle write or audit entry: kept in memory. */
   private readonly blocked = new Map<string, { until: number; verdict: ThrottleVerdict }>();
 
   constructor(
@@ -62,9 +62,9 @@ export class AuthService {
   }
 
   /**
-   * Before a bearer token is looked up: the seconds its address must wait,
-   * when too many tokens from it failed lately (then it is not even looked
-   * up), else 0. Read from memory only.
+   * After a bearer token opened nothing: the seconds its address must wait,
+   * when too many of its tokens failed lately (this failure is then only
+   * refused), else 0. Read from memory only.
    */
   tokenWait(address: string): number {
     const block = this.blocked.get(address);
