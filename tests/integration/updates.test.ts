@@ -154,6 +154,28 @@ describe('update badges', () => {
     expect(stored.rows).toHaveLength(0);
   });
 
+  it('a deploy checks its images by itself; an image built or imported here is never sent to a registry', async () => {
+    // The test image was made with docker import: it has no registry digest, and its name would send the engine to Docker Hub.
+    const local = inject('testEnv').image;
+    const asked = () => proxy.urls().filter((u) => u.startsWith('/distribution/')).length;
+    const before = asked();
+    const res = await api('POST', '/api/services', { name: uniqueName('updates-test-local'), services: { app: { image: local, command: ['sleep', '86400'] } } });
+    expect(res.status, res.text).toBe(201);
+    await waitForDeployment(s, token, res.json.deployment_id);
+    try {
+      // The check after the deploy runs in the background: its row appears without anyone asking.
+      let found: any;
+      await expect.poll(async () => (found = entry((await api('GET', '/api/updates')).json.images, local.includes(':') ? local : `${local}:latest`)), { timeout: 10_000 }).toBeDefined();
+      expect(found).toMatchObject({ service_ids: [res.json.id], local_digest: null, remote_digest: null, update_available: false, error: expect.stringMatching(/not pulled from a registry/) });
+      expect(asked()).toBe(before);
+      await api('POST', '/api/updates/check');
+      expect(asked()).toBeGreaterThan(before); // the registry image of the first service is asked about ...
+      expect(proxy.urls().filter((u) => u.startsWith('/distribution/') && u.includes('capstan-test'))).toEqual([]); // ... the local one never
+    } finally {
+      await api('DELETE', `/api/services/${res.json.id}?mode=hard`);
+    }
+  });
+
   it('an unknown service is a 404 in the contract shape; checks and updates are audited', async () => {
     expectContractError(await api('POST', '/api/services/nope/update'), 404);
     const rows = await s.app.database.client.execute("SELECT action, target, outcome FROM audit_log WHERE action IN ('image.check', 'service.image_update') ORDER BY id");
