@@ -1,6 +1,7 @@
 import { createSignal, For, Show } from 'solid-js';
 import { NOTIFY_EVENT_LABELS, NOTIFY_EVENTS, type ChannelObject, type NotifyEvent } from '../../shared/notifications.js';
-import { api, toUiError, type UiError } from '../api.js';
+import { api } from '../api.js';
+import { createSubmit, inputError } from '../form-submit.js';
 import { ErrorBanner } from './ErrorBanner.js';
 
 const EXAMPLES: [string, string][] = [
@@ -23,29 +24,16 @@ export function ChannelForm(props: { channel?: ChannelObject; onSaved: (c: Chann
   const [url, setUrl] = createSignal(editing?.url ?? '');
   const [events, setEvents] = createSignal<NotifyEvent[]>(editing?.events ?? ['deployment.failed', 'update.rolled_back', 'update.failed', 'container.died', 'container.unhealthy', 'container.restarting', 'engine.lost', 'engine.back']);
   const [enabled, setEnabled] = createSignal(editing?.enabled ?? true);
-  const [busy, setBusy] = createSignal(false);
-  const [error, setError] = createSignal<UiError | null>(null);
   const idp = editing ? `channel-${editing.id}` : 'channel-new';
 
   const toggle = (ev: NotifyEvent, on: boolean) => setEvents((list) => (on ? NOTIFY_EVENTS.filter((e) => e === ev || list.includes(e)) : list.filter((e) => e !== ev)));
 
-  const submit = async (e: SubmitEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const saved = editing
-        ? await api.notifications.update.mutate({ id: editing.id, name: name().trim(), events: events(), enabled: enabled(), ...(url().trim() !== editing.url ? { url: url().trim() } : {}) })
-        : await api.notifications.create.mutate({ name: name().trim(), url: url().trim(), events: events(), enabled: enabled() });
-      props.onSaved(saved);
-    } catch (err) {
-      const ui = toUiError(err);
-      // "Invalid notification URL: url: an ntfy URL needs a topic" is the answer, not a detail.
-      setError(ui.details && ui.code === 'BAD_REQUEST' ? { ...ui, message: `${ui.message}: ${ui.details}`, recoverable: false } : ui);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = createSubmit(async () => {
+    const saved = editing
+      ? await api.notifications.update.mutate({ id: editing.id, name: name().trim(), events: events(), enabled: enabled(), ...(url().trim() !== editing.url ? { url: url().trim() } : {}) })
+      : await api.notifications.create.mutate({ name: name().trim(), url: url().trim(), events: events(), enabled: enabled() });
+    props.onSaved(saved);
+  }, inputError);
 
   return (
     <form class="settings-form channel-form" onSubmit={submit}>

@@ -1,6 +1,7 @@
 import { useNavigate, useSearchParams } from '@solidjs/router';
 import { createSignal, Show } from 'solid-js';
-import { api, toUiError, type UiError } from '../api.js';
+import { api } from '../api.js';
+import { createSubmit } from '../form-submit.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { Logo } from '../components/Logo.js';
 import { safeNext, setUser } from '../session.js';
@@ -12,24 +13,12 @@ export function Login() {
   const [params] = useSearchParams();
   const [username, setUsername] = createSignal('');
   const [password, setPassword] = createSignal('');
-  const [busy, setBusy] = createSignal(false);
-  const [error, setError] = createSignal<UiError | null>(null);
-
-  const submit = async (e: SubmitEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const result = await api.auth.login.mutate({ username: username(), password: password() });
-      setUser(result.user);
-      const next = typeof params.next === 'string' ? params.next : undefined;
-      navigate(safeNext(next), { replace: true });
-    } catch (err) {
-      setError(toUiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = createSubmit(async () => {
+    const result = await api.auth.login.mutate({ username: username(), password: password() });
+    setUser(result.user);
+    const next = typeof params.next === 'string' ? params.next : undefined;
+    navigate(safeNext(next), { replace: true });
+  });
 
   return (
     <main class="login">

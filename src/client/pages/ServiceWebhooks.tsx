@@ -1,7 +1,8 @@
 import { A } from '@solidjs/router';
 import { createSignal, For, Show } from 'solid-js';
 import type { WebhookCreated, WebhookObject } from '../../shared/webhooks.js';
-import { api, toUiError, type UiError } from '../api.js';
+import { api, toUiError } from '../api.js';
+import { createSubmit, inputError } from '../form-submit.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { SecretOnce } from '../components/SecretOnce.js';
@@ -151,25 +152,12 @@ function WebhookForm(props: { serviceId: string; onCreated: (h: WebhookCreated) 
   const [action, setAction] = createSignal<'redeploy' | 'update'>('redeploy');
   const [name, setName] = createSignal('');
   const [secret, setSecret] = createSignal('');
-  const [busy, setBusy] = createSignal(false);
-  const [error, setError] = createSignal<UiError | null>(null);
-
-  const submit = async (e: SubmitEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const hook = await api.webhooks.create.mutate({ id: props.serviceId, action: action(), ...(name().trim() ? { name: name().trim() } : {}), ...(secret() ? { signing_secret: secret() } : {}) });
-      setName('');
-      setSecret('');
-      props.onCreated(hook);
-    } catch (err) {
-      const ui = toUiError(err);
-      setError(ui.details && ui.code === 'BAD_REQUEST' ? { ...ui, message: `${ui.message}: ${ui.details}`, recoverable: false } : ui);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = createSubmit(async () => {
+    const hook = await api.webhooks.create.mutate({ id: props.serviceId, action: action(), ...(name().trim() ? { name: name().trim() } : {}), ...(secret() ? { signing_secret: secret() } : {}) });
+    setName('');
+    setSecret('');
+    props.onCreated(hook);
+  }, inputError);
 
   return (
     <form class="card settings-form" onSubmit={submit} aria-labelledby="hook-form-title">

@@ -1,6 +1,7 @@
 import { createSignal, For, Show } from 'solid-js';
 import type { TokenCreated, TokenObject } from '../../shared/tokens.js';
-import { api, toUiError, type UiError } from '../api.js';
+import { api, toUiError } from '../api.js';
+import { createSubmit } from '../form-submit.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { SecretOnce } from '../components/SecretOnce.js';
@@ -111,24 +112,12 @@ export function SettingsTokens() {
 function TokenForm(props: { onCreated: (t: TokenCreated) => void }) {
   const [name, setName] = createSignal('');
   const [expires, setExpires] = createSignal('');
-  const [busy, setBusy] = createSignal(false);
-  const [error, setError] = createSignal<UiError | null>(null);
-
-  const submit = async (e: SubmitEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const t = await api.tokens.create.mutate({ name: name().trim(), ...(expires() ? { expires_at: endOfDay(expires()) } : {}) });
-      setName('');
-      setExpires('');
-      props.onCreated(t);
-    } catch (err) {
-      setError(toUiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, submit } = createSubmit(async () => {
+    const t = await api.tokens.create.mutate({ name: name().trim(), ...(expires() ? { expires_at: endOfDay(expires()) } : {}) });
+    setName('');
+    setExpires('');
+    props.onCreated(t);
+  });
 
   return (
     <form class="card settings-form" onSubmit={submit} aria-labelledby="token-form-title">
