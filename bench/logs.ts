@@ -18,7 +18,7 @@ const LINES = 1_000_000;
 const env = testEnv();
 const bench = await startBenchCapstan('logs', env.DOCKER_HOST!);
 const { running } = bench;
-const docker = running.app.engine.docker;
+const docker = running.app.engines.find('local')!.docker;
 
 const api = (method: string, pathname: string, token?: string, body?: unknown) => benchApi(running.url, method, pathname, token, body);
 
@@ -43,7 +43,7 @@ try {
     if (d.json?.status === 'failed') throw new Error(`deployment failed: ${JSON.stringify(d.json.steps?.slice(-3))}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  const containerId = (await running.app.watcher.containers()).find((c) => c.serviceId === serviceId)?.id;
+  const containerId = (await running.app.engines.containers()).find((c) => c.serviceId === serviceId)?.id;
   if (!containerId) throw new Error('the container is not in the view');
   // Until the container has written every line.
   for (const until = Date.now() + 120_000; ; await new Promise((r) => setTimeout(r, 250))) {

@@ -18,7 +18,7 @@ const KEYS = Number(process.argv[2] ?? 200);
 const env = testEnv();
 const bench = await startBenchCapstan('operate', env.DOCKER_HOST!);
 const { running } = bench;
-const docker = running.app.engine.docker;
+const docker = running.app.engines.find('local')!.docker;
 const api = (method: string, pathname: string, token?: string, body?: unknown) => benchApi(running.url, method, pathname, token, body);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 const ms = (x: number) => x.toFixed(2);
@@ -103,15 +103,15 @@ try {
   const hub = running.app.stats;
   const cold0 = performance.now();
   const firstSample = await new Promise<number>((resolve) => {
-    const w = hub.watch(containerId, name, { sample: () => resolve(performance.now() - cold0), end: () => undefined });
+    const w = hub.watch('local', containerId, name, { sample: () => resolve(performance.now() - cold0), end: () => undefined });
     setTimeout(() => w.release(), 10_000).unref();
   });
   const warm0 = performance.now();
-  const warm = hub.watch(containerId, name, { sample: () => undefined, end: () => undefined });
+  const warm = hub.watch('local', containerId, name, { sample: () => undefined, end: () => undefined });
   const warmMs = performance.now() - warm0;
   const history = warm.history.length;
   warm.release();
-  const watchers = Array.from({ length: 50 }, () => hub.watch(containerId, name, { sample: () => undefined, end: () => undefined }));
+  const watchers = Array.from({ length: 50 }, () => hub.watch('local', containerId, name, { sample: () => undefined, end: () => undefined }));
   const streams = hub.openStreams();
   for (const w of watchers) w.release();
   console.log(`stats first sample: cold watcher ${ms(firstSample)} ms (an engine stream opened), warm watcher ${ms(warmMs)} ms with ${history} samples of history at once`);

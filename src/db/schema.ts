@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { ScheduleSummary } from '../shared/schedules.js';
 import type { TemplateRepository, TemplateVariable } from '../shared/templates.js';
 
@@ -129,6 +129,8 @@ export const services = sqliteTable('service', {
   legacyDefinition: text('legacy_definition', { mode: 'json' }).$type<LegacyDefinition>(),
   /** Adopted from an existing compose project: its containers are found by project label, not by Capstan's id. */
   adopted: integer('adopted', { mode: 'boolean' }).notNull().default(false),
+  /** The Docker engine the service runs on: `local` (DOCKER_HOST) or an id of the engine table. */
+  engineId: text('engine_id').notNull().default('local'),
   lastError: text('last_error', { mode: 'json' }).$type<LastError>(),
   /** Set when a delete is queued: no new operation may be queued; the row goes when the delete succeeds, the mark when it fails. */
   deleting: integer('deleting', { mode: 'boolean' }).notNull().default(false),
@@ -152,7 +154,7 @@ export const deployments = sqliteTable(
     id: text('id').primaryKey(),
     serviceId: text('service_id').notNull(),
     serviceName: text('service_name').notNull(),
-    kind: text('kind', { enum: ['create', 'update', 'env', 'redeploy', 'start', 'stop', 'restart', 'scheduled', 'image-update', 'delete'] }).notNull(),
+    kind: text('kind', { enum: ['create', 'update', 'env', 'redeploy', 'start', 'stop', 'restart', 'scheduled', 'image-update', 'move', 'delete'] }).notNull(),
     status: text('status', { enum: ['queued', 'running', 'succeeded', 'failed'] }).notNull(),
     actor: text('actor').notNull(),
     params: text('params', { mode: 'json' }).$type<Record<string, unknown>>(),
@@ -235,8 +237,10 @@ export const appTemplates = sqliteTable('app_template', {
  * images no service uses any longer are dropped at the next check.
  */
 export const imageUpdates = sqliteTable('image_update', {
+  /** The engine whose image was compared: each engine holds its own copy of a reference. */
+  engineId: text('engine_id').notNull().default('local'),
   /** The reference as the services' plans name it, tag included ("registry:5000/app:1"). */
-  image: text('image').primaryKey(),
+  image: text('image').notNull(),
   serviceIds: text('service_ids', { mode: 'json' }).$type<string[]>().notNull(),
   localDigest: text('local_digest'),
   remoteDigest: text('remote_digest'),
@@ -244,7 +248,7 @@ export const imageUpdates = sqliteTable('image_update', {
   /** Why the registry could not be asked; then update_available is false. */
   error: text('error'),
   checkedAt: integer('checked_at', { mode: 'timestamp_ms' }).notNull(),
-});
+}, (t) => [primaryKey({ columns: [t.engineId, t.image] })]);
 
 /** API tokens (auth/api-tokens.ts): known by the SHA-256 of the secret; the secret itself is never stored. */
 export const apiTokens = sqliteTable('api_token', {
@@ -309,4 +313,19 @@ export const notificationChannels = sqliteTable('notification_channel', {
 export const notificationEvents = sqliteTable('notification_event', {
   key: text('key').primaryKey(),
   at: integer('at', { mode: 'timestamp_ms' }).notNull(),
+});
+
+/**
+ * The Docker engines Capstan manages besides `local` (DOCKER_HOST, never a
+ * row). TLS material and ssh keys are sealed (SecretBox) as one JSON text;
+ * the ssh host key fingerprint, once seen or given, is required from then on.
+ */
+export const engines = sqliteTable('engine', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  url: text('url').notNull(),
+  credentialsSealed: text('credentials_sealed'),
+  sshHostKey: text('ssh_host_key'),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
 });

@@ -5,9 +5,10 @@ import type { Logger } from '../server/log.js';
 import type { DeploymentStore } from '../server/services/deployment-store.js';
 import type { ServiceManager } from '../server/services/services.js';
 import type { SessionStore } from '../server/auth/sessions.js';
+import type { EnginePool } from '../server/services/engines.js';
 
 /** The channels Capstan processes tell each other about; payloads are small (ids), receivers re-read the rows. */
-export const CHANNELS = ['capstan_deployment', 'capstan_service', 'capstan_session'] as const;
+export const CHANNELS = ['capstan_deployment', 'capstan_service', 'capstan_session', 'capstan_engine'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 5000];
@@ -125,6 +126,8 @@ export class Notifications extends EventEmitter<Events> {
 export interface SharedChanges {
   deployments: DeploymentStore;
   services: ServiceManager;
+  /** The engines: one added, changed or removed elsewhere is connected (or dropped) here too. */
+  engines?: EnginePool;
   sessions?: SessionStore;
 }
 
@@ -134,19 +137,22 @@ export interface SharedChanges {
  * subscriptions, waits and the status feed of any process see every change.
  */
 export function shareChanges(n: Notifications, shared: SharedChanges, log: Logger): () => void {
-  const { deployments, services, sessions } = shared;
+  const { deployments, services, sessions, engines } = shared;
   deployments.publish = (row) => n.publish('capstan_deployment', `${row.id} ${row.version}`);
   services.publish = (id) => n.publish('capstan_service', id);
   if (sessions) sessions.publish = (what) => n.publish('capstan_session', what);
+  if (engines) engines.publish = (id) => n.publish('capstan_engine', id);
   const fail = (err: unknown) => log.warn('remote change not read', { error: err instanceof Error ? err.message : String(err) });
   const onMessage = (channel: Channel, payload: string) => {
     const id = payload.split(' ')[0]!;
     if (channel === 'capstan_deployment') deployments.changedElsewhere(id).catch(fail);
     else if (channel === 'capstan_session') sessions?.forget(id);
+    else if (channel === 'capstan_engine') engines?.reload().catch(fail);
     else services.changedElsewhere(id);
   };
   const onResync = () => {
     sessions?.forget('all');
+    engines?.reload().catch(fail);
     services.changedElsewhere(undefined);
     deployments
       .listActive()
@@ -159,6 +165,7 @@ export function shareChanges(n: Notifications, shared: SharedChanges, log: Logge
     deployments.publish = undefined;
     services.publish = undefined;
     if (sessions) sessions.publish = undefined;
+    if (engines) engines.publish = () => {};
     n.off('message', onMessage);
     n.off('resync', onResync);
   };

@@ -118,7 +118,7 @@ export async function startJobs(opts: JobsOptions): Promise<Jobs> {
   try {
     await notifications.start();
     // Before the runner: the first job's changes already reach the other processes.
-    shareChanges(notifications, { deployments: deps.deployments, services: deps.services, ...(opts.sessions ? { sessions: opts.sessions } : {}) }, log);
+    shareChanges(notifications, { deployments: deps.deployments, services: deps.services, engines: deps.engines, ...(opts.sessions ? { sessions: opts.sessions } : {}) }, log);
     const logger = graphileLogger(log);
     utils = await makeWorkerUtils({ pgPool, logger });
     await utils.migrate();

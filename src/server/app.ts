@@ -4,8 +4,7 @@ import { openDatabase, type Database, type Db } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { SessionStore } from './auth/sessions.js';
 import { DatabaseFailures, defaultLimits, LoginThrottle } from './auth/throttle.js';
-import { createDockerClient } from './docker/client.js';
-import { Engine } from './docker/engine.js';
+import { endpointFromConfig } from './docker/client.js';
 import { useCredentials } from './docker/images.js';
 import type { Config } from './env.js';
 import type { Logger } from './log.js';
@@ -25,7 +24,9 @@ import { StatsHub } from './services/stats.js';
 import { ScheduleStore } from './services/schedule-store.js';
 import { ScheduleService } from './services/schedules.js';
 import { EventFeed } from './services/event-feed.js';
-import { EngineWatcher } from './docker/events.js';
+import { EngineAdmin } from './services/engine-admin.js';
+import { EngineStore } from './services/engine-store.js';
+import { EnginePool } from './services/engines.js';
 import { UserService } from './services/users.js';
 import { TemplateCatalog } from './services/templates.js';
 import { TokenService } from './services/tokens.js';
@@ -46,8 +47,10 @@ export interface App {
   audit: AuditLog;
   users: UserService;
   auth: AuthService;
-  engine: Engine;
-  watcher: EngineWatcher;
+  /** Every Docker engine: its client and live view (`local` from DOCKER_HOST, the others from the engine table). */
+  engines: EnginePool;
+  /** Adding, editing, testing and removing engines. */
+  engineAdmin: EngineAdmin;
   serviceStore: ServiceStore;
   /** The project folders (CAPSTAN_PROJECTS_DIR) and their loads. */
   projects: ProjectLoader;
@@ -95,8 +98,11 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
   const users = new UserService(db, sessions);
   // Counted in the product database: every process of one system refuses the same attempts.
   const auth = new AuthService(users, sessions, new LoginThrottle(defaultLimits, Date.now, new DatabaseFailures(database.client)), audit, log);
-  const engine = new Engine(createDockerClient(config.docker));
-  const watcher = new EngineWatcher(engine.docker, log);
+  const secretFile = path.join(config.dataDir, 'secret.key');
+  const registries = new RegistryStore(db, new SecretBox(secretFile, 'registry credentials'));
+  const engineStore = new EngineStore(db, new SecretBox(secretFile, 'engine credentials'));
+  // Deploys pull through ensureImage on each engine's client: they use the stored credentials too.
+  const engines = new EnginePool(engineStore, { name: 'local', endpoint: endpointFromConfig(config.docker) }, log, (docker) => useCredentials(docker, registries.lookup));
   const projects = new ProjectLoader(new ProjectFolders(config.projectsDir));
   const serviceStore = new ServiceStore(db, projects);
   try {
@@ -107,16 +113,12 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     throw err;
   }
   const deployments = new DeploymentStore(db);
-  const services = new ServiceManager(engine.docker, serviceStore, deployments, watcher);
-  const events = new EventFeed(services, watcher, deployments, log);
+  const services = new ServiceManager(engines, serviceStore, deployments);
+  const events = new EventFeed(services, engines, deployments, log);
   const scheduleStore = new ScheduleStore(db);
   const schedules = new ScheduleService(scheduleStore, serviceStore);
-  const secretFile = path.join(config.dataDir, 'secret.key');
-  const registries = new RegistryStore(db, new SecretBox(secretFile, 'registry credentials'));
-  // Deploys pull through ensureImage on this client: they use the stored credentials too.
-  useCredentials(engine.docker, registries.lookup);
   const notifications = new NotificationService(db, new SecretBox(secretFile, 'notification channels'), log, config.limits?.notifyEndpoints);
-  const images = new ImageService(engine.docker, serviceStore, registries.lookup, audit);
+  const images = new ImageService(engines, serviceStore, registries.lookup, audit);
   return {
     version: packageVersion,
     config,
@@ -127,8 +129,8 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     audit,
     users,
     auth,
-    engine,
-    watcher,
+    engines,
+    engineAdmin: new EngineAdmin(engineStore, engines, serviceStore),
     serviceStore,
     projects,
     deployments,
@@ -138,15 +140,15 @@ export async function createApp(config: Config, log: Logger): Promise<App> {
     schedules,
     registries,
     images,
-    volumesNetworks: new VolumeNetworkService(engine.docker, serviceStore),
+    volumesNetworks: new VolumeNetworkService(engines, serviceStore),
     templates: new TemplateCatalog(db),
     tokens: new TokenService(sessions.apiTokens, users),
     webhooks: new WebhookService(db, new SecretBox(secretFile, 'webhook signing secrets'), serviceStore, services, audit),
     notifications,
-    alerts: new NotificationTriggers(notifications, watcher, (id) => events.nameOf(id), log),
-    updates: new UpdateChecker(engine.docker, serviceStore, db, log),
-    logs: { docker: engine.docker, watcher, row: (id) => services.view.row(id) },
-    stats: new StatsHub(engine.docker, {
+    alerts: new NotificationTriggers(notifications, engines, (id) => events.nameOf(id), log),
+    updates: new UpdateChecker(engines, serviceStore, db, log),
+    logs: { engines, row: (id) => services.view.row(id) },
+    stats: new StatsHub(engines, {
       // The read view's snapshot; a service it does not hold yet (or an unknown id: 404) from the manager.
       service: async (id) => (await services.view.current()).byId.get(id) ?? services.get(id),
       list: () => services.list(),

@@ -51,11 +51,13 @@ function sendMessage(stream: SseStream, feed: EventFeed, m: FeedMessage): void {
     stream.sendFormatted(text, m.id);
     return;
   }
-  const engine = m.snapshot.find((e) => e.kind === 'engine');
+  const engines = m.snapshot.flatMap((e) => (e.kind === 'engine' ? [{ engine_id: e.engine_id, available: e.available }] : []));
   stream.send(
     'snapshot',
     {
-      engine: engine ? { available: engine.available } : { available: false },
+      // `engine`: whether any engine answers (what a client of one engine reads); `engines`: each one.
+      engine: { available: engines.some((e) => e.available) },
+      engines,
       services: m.snapshot.flatMap((e) => (e.kind === 'service' ? [wireEvent(feed, e)[1]] : [])),
       deployments: m.snapshot.flatMap((e) => (e.kind === 'deployment' ? [e.deployment] : [])),
     },
@@ -67,11 +69,11 @@ function sendMessage(stream: SseStream, feed: EventFeed, m: FeedMessage): void {
 function wireEvent(feed: EventFeed, e: FeedEvent): [string, unknown] {
   switch (e.kind) {
     case 'service':
-      return ['status', { id: e.id, name: e.name, status: e.status, containers: e.containers }];
+      return ['status', { id: e.id, name: e.name, engine_id: e.engine_id, status: e.status, containers: e.containers }];
     case 'service-removed':
       return ['status', { id: e.id, name: feed.nameOf(e.id) ?? null, status: 'removed', containers: [] }];
     case 'engine':
-      return ['engine', e.details ? { available: e.available, details: e.details } : { available: e.available }];
+      return ['engine', { engine_id: e.engine_id, available: e.available, ...(e.details ? { details: e.details } : {}) }];
     case 'deployment':
       return ['deployment', e.deployment];
   }

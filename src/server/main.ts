@@ -58,7 +58,7 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
     }
     await app.sessions.deleteExpired();
     app.alerts.start();
-    app.watcher.start();
+    await app.engines.start();
     void reportEngineAtStart(app, config, log);
     startedJobs = true;
     const jobsStarting = startJobs({
@@ -70,11 +70,10 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
       updateCheckHours: config.updateCheckHours,
       channels: app.notifications,
       deps: {
-        docker: app.engine.docker,
+        engines: app.engines,
         store: app.serviceStore,
         deployments: app.deployments,
         services: app.services,
-        watcher: app.watcher,
         audit: app.audit,
         schedules: app.schedules,
         log,
@@ -86,12 +85,10 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
         ...(config.limits ? { limits: config.limits } : {}),
       },
       scheduleDeps: {
-        docker: app.engine.docker,
         store: app.serviceStore,
         schedules: app.scheduleStore,
         deployments: app.deployments,
         services: app.services,
-        watcher: app.watcher,
         audit: app.audit,
         log,
       },
@@ -141,8 +138,8 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
         await jobs!.stop();
         app.stats.close();
         app.alerts.stop();
+        app.engines.stop();
         app.events.stop();
-        app.watcher.stop();
         app.database.close();
         log.info('capstan stopped');
       }),
@@ -154,7 +151,7 @@ export async function startCapstan(config: Config, log: Logger = createLogger())
     // Failed before the jobs owned it (startJobs stops it itself when it fails).
     else if (!startedJobs) await stopEmbedded();
     app.alerts.stop();
-    app.watcher.stop();
+    app.engines.stop();
     app.database.close();
     throw err;
   }
@@ -178,7 +175,7 @@ export function engineEndpoint(docker: Config['docker']): string {
  */
 async function reportEngineAtStart(app: App, config: Config, log: Logger): Promise<void> {
   try {
-    await app.engine.version();
+    await app.engines.find('local')!.engine.version();
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code !== 'SERVICE_UNAVAILABLE') return;

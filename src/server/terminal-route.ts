@@ -72,8 +72,7 @@ export interface TerminalRoute {
 export function createTerminalRoute(app: App): TerminalRoute {
   const createContext = createContextFactory(app);
   const sessions = new TerminalSessions({
-    docker: app.engine.docker,
-    watcher: app.watcher,
+    engines: app.engines,
     row: (id) => app.services.view.row(id),
     audit: app.audit,
     log: app.log,
@@ -156,7 +155,7 @@ export async function serveTerminalCheck(
   url: URL,
 ): Promise<void> {
   const input = await authenticatedInput(createContext, req, res, zExecQuery, plainQueryInput(url, EXEC_PATH, []));
-  const { container, command } = await resolveTerminal({ row: (id) => app.services.view.row(id), watcher: app.watcher }, input);
+  const { container, command } = await resolveTerminal({ row: (id) => app.services.view.row(id), engines: app.engines }, input);
   const body = JSON.stringify({ error: 'Upgrade Required', details: `open this URL as a WebSocket to run ${command.join(' ')} in ${container.name}`, code: 'UPGRADE_REQUIRED' });
   res.writeHead(426, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', Upgrade: 'websocket' });
   res.end(body);

@@ -1,6 +1,24 @@
 import { z } from 'zod';
 import { DOMAIN, imageNameProblem, isTagOrDigest } from './compose/image-ref.js';
 
+/**
+ * The engine a request acts on, optional (default `local`, the one from
+ * DOCKER_HOST), in a query or a body. The same rule as zEngineId, but a new
+ * schema at each use: trpc-to-openapi sets `coerce` on the schemas of a REST
+ * input in place, which must not reach the shared one.
+ */
+export const zEngineField = (what = 'The engine to act on', defaultsToLocal = true) =>
+  z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'an engine id (lowercase letters, digits, - and _)')
+    .meta({ description: defaultsToLocal ? `${what} (default \`local\`: DOCKER_HOST)` : what, example: 'local' })
+    .optional();
+
+/** A GET query naming an engine; none at all (tRPC without input, REST without a query) is `local`. */
+export const zEngineQuery = () => z.object({ engine_id: zEngineField() }).optional();
+
 /** A registry host as the docker CLI names it: host[:port], optionally written as a URL. */
 export const REGISTRY_HOST_RE = new RegExp(`^(?:https?://)?${DOMAIN}/?$`);
 
@@ -26,6 +44,7 @@ export const zPullInput = z.object({
     .trim()
     .refine(isTagOrDigest, 'must be a tag (letters, digits, "_", "." or "-", at most 128) or a digest sha256:<64 hex>')
     .default('latest'),
+  engine_id: zEngineField('The engine to pull on'),
 });
 export type PullInput = z.infer<typeof zPullInput>;
 
@@ -77,7 +96,11 @@ export const zImageIdInput = z.object({
     .string()
     .regex(/^(?:sha256:)?[a-f0-9]{12,64}$/, 'must be an image id, sha256:<hex>')
     .meta({ example: 'sha256:3f57d9401f8d42f986df300f0c69192fc41da28ccc8d797829467780db3dd741' }),
+  engine_id: zEngineField('The engine holding the image'),
 });
+
+/** Body of POST /api/images/prune; none at all prunes `local`. */
+export const zImagePruneInput = z.object({ engine_id: zEngineField('The engine to prune') }).default({});
 
 export const zRemoveImageResult = z.object({
   id: z.string(),

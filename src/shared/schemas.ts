@@ -32,10 +32,12 @@ export const zLoginOutput = z.object({
 });
 export type LoginOutput = z.infer<typeof zLoginOutput>;
 
-export const zServiceStatus = z.enum(['running', 'stopped', 'partial', 'deploying', 'error']);
+export const zServiceStatus = z.enum(['running', 'stopped', 'partial', 'deploying', 'error', 'unknown']).meta({
+  description: '`unknown`: the service\'s engine does not answer',
+});
 
 export const zHealthStatus = z.object({
-  services: z.array(z.object({ id: z.string(), name: z.string(), status: zServiceStatus })),
+  services: z.array(z.object({ id: z.string(), name: z.string(), engine_id: z.string(), status: zServiceStatus })),
 });
 export type HealthStatus = z.infer<typeof zHealthStatus>;
 
@@ -69,6 +71,7 @@ export const zLastError = z.object({
 export const zServiceObject = z.object({
   id: z.string(),
   name: z.string(),
+  engine_id: z.string().meta({ description: 'The Docker engine the service runs on (`local`: DOCKER_HOST)' }),
   status: zServiceStatus,
   containers: z.array(zContainerObject),
   definition: z
@@ -104,6 +107,7 @@ export const zDefinitionBody = z.looseObject({
   yaml: z.string().optional().meta({ description: 'The compose file, verbatim; instead of `services`' }),
   env: z.string().optional().meta({ description: 'The .env file: the variables the compose file interpolates' }),
   files: zFilesField,
+  engine_id: z.string().min(1).max(64).optional().meta({ description: 'The engine to run on (default `local`); on an update it must be the service\'s (POST /api/services/{id}/move moves it)' }),
 });
 
 /** PUT: the same, the name optional (a service cannot be renamed); `env` absent keeps the folder's .env. */
@@ -163,7 +167,7 @@ export const zDeploymentObject = z.object({
   id: z.string(),
   service_id: z.string(),
   service_name: z.string(),
-  kind: z.enum(['create', 'update', 'env', 'redeploy', 'start', 'stop', 'restart', 'scheduled', 'image-update', 'delete']),
+  kind: z.enum(['create', 'update', 'env', 'redeploy', 'start', 'stop', 'restart', 'scheduled', 'image-update', 'move', 'delete']),
   status: z.enum(['queued', 'running', 'succeeded', 'failed']),
   actor: z.string(),
   steps: z.array(z.object({ at: z.iso.datetime(), action: z.string(), target: z.string() })),
@@ -189,11 +193,12 @@ export const zStatusEvent = z.discriminatedUnion('kind', [
     kind: z.literal('service'),
     id: z.string(),
     name: z.string(),
+    engine_id: z.string(),
     status: zServiceStatus,
     containers: z.array(z.object({ name: z.string(), status: zContainerStatus, health: zContainerHealth })),
   }),
   z.object({ kind: z.literal('service-removed'), id: z.string() }),
-  z.object({ kind: z.literal('engine'), available: z.boolean(), details: z.string().optional() }),
+  z.object({ kind: z.literal('engine'), engine_id: z.string(), available: z.boolean(), details: z.string().optional() }),
 ]);
 export type StatusEvent = z.infer<typeof zStatusEvent>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { zEngineField } from './images.js';
 
 /** Docker's rule for volume and network names (the CLI's `[a-zA-Z0-9][a-zA-Z0-9_.-]+`). */
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -11,8 +12,8 @@ const zObjectName = (what: string, example: string) =>
     .regex(NAME_RE, `must be a ${what} name: letters, digits, "_", "." or "-", starting with a letter or digit`)
     .meta({ example });
 
-export const zVolumeNameInput = z.object({ name: zObjectName('volume', 'myapp_dbdata') });
-export const zNetworkNameInput = z.object({ name: zObjectName('network', 'myapp_default') });
+export const zVolumeNameInput = z.object({ name: zObjectName('volume', 'myapp_dbdata'), engine_id: zEngineField('The engine holding the volume') });
+export const zNetworkNameInput = z.object({ name: zObjectName('network', 'myapp_default'), engine_id: zEngineField('The engine holding the network') });
 
 /** A label filter as the docker CLI takes it: `key` or `key=value`. */
 const zLabelFilter = z
@@ -25,12 +26,14 @@ export const zVolumePruneInput = z
   .object({
     all: z.boolean().default(false).meta({ description: 'Also remove unused named volumes (their data is lost); by default only anonymous ones, as `docker volume prune`' }),
     label: z.array(zLabelFilter).max(20, 'at most 20 filters').default([]).meta({ description: 'Only volumes carrying every one of these labels (`key` or `key=value`)' }),
+    engine_id: zEngineField('The engine to prune'),
   })
   .default({ all: false, label: [] });
 
 export const zNetworkPruneInput = z
   .object({
     label: z.array(zLabelFilter).max(20, 'at most 20 filters').default([]).meta({ description: 'Only networks carrying every one of these labels (`key` or `key=value`)' }),
+    engine_id: zEngineField('The engine to prune'),
   })
   .default({ label: [] });
 
@@ -49,7 +52,7 @@ const common = {
   name: z.string(),
   driver: z.string(),
   scope: z.string(),
-  used_by: z.array(z.string()).meta({ description: 'Ids of the Capstan services whose containers use it' }),
+  used_by: z.array(z.string()).meta({ description: 'Ids of the Capstan services (of this engine) whose containers use it' }),
   containers: z.array(zAttachedContainer).meta({ description: 'Every container using it (running or stopped), Capstan\'s or not' }),
   in_use: z.boolean(),
   managed: z.boolean().meta({ description: "Capstan's own (created for one of its services, by labels) rather than foreign" }),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http, { type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import https from 'node:https';
@@ -8,47 +9,75 @@ import path from 'node:path';
 import './lazy-grpc.js';
 import Docker from 'dockerode';
 import type { Config } from '../env.js';
+import { ENGINE_DEADLINE_MS } from './errors.js';
 
 export type DockerOptions = Docker.DockerOptions;
 
+/** An engine as Capstan reaches it: its URL and the credentials it needs (PEM texts, an ssh key). */
+export interface EngineEndpoint {
+  url: string;
+  tls?: { ca: string; cert: string; key: string } | undefined;
+  ssh?: { privateKey: string; passphrase?: string | undefined } | undefined;
+  /**
+   * For ssh://: told the host key's fingerprint (`SHA256:…`, as ssh-keygen -l
+   * prints it) at every connection; false refuses the connection.
+   */
+  verifyHostKey?: ((fingerprint: string) => boolean) | undefined;
+}
+
+/** The fingerprint OpenSSH shows for a host key: SHA256 of the key blob, base64 without padding. */
+export function hostKeyFingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
 /**
- * Reads DOCKER_HOST (and DOCKER_TLS_VERIFY / DOCKER_CERT_PATH) the way the
- * docker CLI does: unix:// socket, tcp:// (https when TLS is verified),
- * ssh://user@host, or an explicit http(s):// URL.
+ * DOCKER_HOST (and DOCKER_TLS_VERIFY / DOCKER_CERT_PATH) the way the docker
+ * CLI reads them: the certificates come from the files in DOCKER_CERT_PATH.
  */
-export function dockerOptionsFromConfig(docker: Config['docker']): DockerOptions {
+export function endpointFromConfig(docker: Config['docker']): EngineEndpoint {
   const url = new URL(docker.host);
+  if (!docker.tlsVerify || !['tcp:', 'http:', 'https:'].includes(url.protocol)) return { url: docker.host };
+  const dir = docker.certPath ?? path.join(os.homedir(), '.docker');
+  const read = (f: string) => readFileSync(path.join(dir, f), 'utf8');
+  return { url: docker.host, tls: { ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') } };
+}
+
+/** Options for dockerode: unix:// socket, tcp:// (https with TLS material), ssh://user@host, or an explicit http(s):// URL. */
+export function dockerOptionsFor(endpoint: EngineEndpoint): DockerOptions {
+  const url = new URL(endpoint.url);
   switch (url.protocol) {
     case 'unix:':
     case 'npipe:':
       return { socketPath: decodeURIComponent(url.pathname) || '/var/run/docker.sock' };
-    case 'ssh:':
+    case 'ssh:': {
+      const ssh = endpoint.ssh;
+      const verify = endpoint.verifyHostKey;
+      const sshOptions = {
+        ...(ssh ? { privateKey: ssh.privateKey, ...(ssh.passphrase ? { passphrase: ssh.passphrase } : {}) } : process.env.SSH_AUTH_SOCK ? { agent: process.env.SSH_AUTH_SOCK } : {}),
+        ...(verify ? { hostVerifier: (key: Buffer) => verify(hostKeyFingerprint(key)) } : {}),
+        readyTimeout: ENGINE_DEADLINE_MS,
+      };
       return {
         protocol: 'ssh',
         host: url.hostname,
         port: url.port ? Number(url.port) : 22,
         ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
-      };
+        sshOptions,
+      } as DockerOptions;
+    }
     case 'tcp:':
     case 'http:':
     case 'https:': {
-      const tls = url.protocol === 'https:' || docker.tlsVerify;
+      const tls = url.protocol === 'https:' || endpoint.tls !== undefined;
       const base: DockerOptions = {
         protocol: tls ? 'https' : 'http',
-        host: url.hostname,
+        host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
         port: url.port ? Number(url.port) : tls ? 2376 : 2375,
       };
-      if (!docker.tlsVerify) return base;
-      const dir = docker.certPath ?? path.join(os.homedir(), '.docker');
-      return {
-        ...base,
-        ca: readFileSync(path.join(dir, 'ca.pem')),
-        cert: readFileSync(path.join(dir, 'cert.pem')),
-        key: readFileSync(path.join(dir, 'key.pem')),
-      };
+      return endpoint.tls ? { ...base, ca: endpoint.tls.ca, cert: endpoint.tls.cert, key: endpoint.tls.key } : base;
     }
     default:
-      throw new Error(`DOCKER_HOST: unsupported scheme "${url.protocol}"`);
+      throw new Error(`unsupported engine URL scheme "${url.protocol}"`);
   }
 }
 
@@ -77,7 +106,7 @@ export function neverFollowRedirects(): void {
   redirectsOff = true;
 }
 
-export function createDockerClient(docker: Config['docker']): Docker {
+export function createDockerClient(endpoint: EngineEndpoint): Docker {
   neverFollowRedirects();
-  return new Docker(dockerOptionsFromConfig(docker));
+  return new Docker(dockerOptionsFor(endpoint));
 }

@@ -26,6 +26,11 @@ export interface ContainerInfo {
    * with one inspect per container (it never changes for a container id).
    */
   tty?: boolean;
+  /**
+   * The engine whose live view reported it. A container listed straight from
+   * one engine's client (an operation's own list) has none: it is that engine's.
+   */
+  engineId?: string;
 }
 
 const STOP_TIMEOUT_S = 10;

@@ -16,6 +16,11 @@ const UNREACHABLE_CODES = new Set([
   'EACCES',
 ]);
 
+/** A TLS handshake that failed on either side: the engine is there but does not answer us. */
+export function isTlsFailure(code: string | undefined): boolean {
+  return typeof code === 'string' && /^(ERR_SSL_|ERR_TLS_|EPROTO$|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_)/.test(code);
+}
+
 interface EngineErrorLike {
   code?: string;
   name?: string;
@@ -48,7 +53,9 @@ export function isEngineUnreachable(err: unknown): boolean {
   if (statusOf(err) !== undefined) return false;
   const e = err as EngineErrorLike;
   return (
-    (typeof e?.code === 'string' && UNREACHABLE_CODES.has(e.code)) ||
+    (typeof e?.code === 'string' && (UNREACHABLE_CODES.has(e.code) || isTlsFailure(e.code))) ||
+    // ssh2's failures (no route, handshake, authentication, timeout) carry a level and no status.
+    typeof (err as { level?: unknown } | undefined)?.level === 'string' ||
     e?.name === 'AbortError' ||
     e?.name === 'TimeoutError' ||
     /socket hang up|timeout/i.test(e?.message ?? '')

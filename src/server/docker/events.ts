@@ -17,6 +17,8 @@ interface DockerEvent {
 
 /** A managed container's event as the engine told it (for incidents: died, unhealthy, restarting). */
 export interface ContainerEvent {
+  /** The engine it happened on. */
+  engineId: string;
   /** The engine's action: `die`, `start`, `kill`, `stop`, `destroy`, `health_status: unhealthy`, … */
   action: string;
   containerId: string;
@@ -54,6 +56,7 @@ export class EngineWatcher extends EventEmitter<{ change: []; availability: [boo
   private ttyLearning = new Map<string, Promise<boolean>>();
 
   constructor(
+    readonly engineId: string,
     private readonly docker: Docker,
     private readonly log: Logger,
   ) {
@@ -77,12 +80,28 @@ export class EngineWatcher extends EventEmitter<{ change: []; availability: [boo
     return this.available;
   }
 
+  /** Why the engine does not answer; null while it does. */
+  problem(): string | null {
+    if (this.available) return null;
+    return this.lastError?.details ?? this.lastError?.message ?? 'not connected to the engine yet';
+  }
+
+  /** Right after start, the first connection gets a moment before the engine counts as unavailable. */
+  async settled(): Promise<void> {
+    if (this.available) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.firstAttempt, new Promise((r) => (timer = setTimeout(r, ENGINE_DEADLINE_MS + 500)))]);
+    clearTimeout(timer);
+  }
+
+  /** The containers as last seen, without waiting; undefined while the engine is out of reach. */
+  current(): ContainerInfo[] | undefined {
+    return this.available ? [...this.view.values()] : undefined;
+  }
+
   /** The containers as last seen; 503 when the engine is out of reach. */
   async containers(): Promise<ContainerInfo[]> {
-    if (!this.available) {
-      // Right after start, give the first connection a moment before calling the engine unavailable.
-      await Promise.race([this.firstAttempt, new Promise((r) => setTimeout(r, ENGINE_DEADLINE_MS + 500))]);
-    }
+    await this.settled();
     if (!this.available) {
       throw this.lastError ?? new CapstanError('SERVICE_UNAVAILABLE', 'Docker engine unavailable', { details: 'not connected to the engine yet' });
     }
@@ -92,7 +111,7 @@ export class EngineWatcher extends EventEmitter<{ change: []; availability: [boo
   /** Lists again now, for callers that just changed containers and want the view to show it. */
   async resync(): Promise<void> {
     const list = await listComposeContainers(this.docker);
-    this.view = new Map(list.map((c) => [c.id, this.withTty(c)]));
+    this.view = new Map(list.map((c) => [c.id, this.withTty({ ...c, engineId: this.engineId })]));
     this.learnTtys();
     this.emit('change');
   }
@@ -163,7 +182,7 @@ export class EngineWatcher extends EventEmitter<{ change: []; availability: [boo
         if (!this.stopped) this.lastError = new CapstanError('SERVICE_UNAVAILABLE', 'Docker engine unavailable', { details: 'the engine closed the event stream' });
       } catch (err) {
         this.lastError = toEngineError(err, 'Docker engine unavailable');
-        if (this.lastError.code !== 'SERVICE_UNAVAILABLE') this.log.warn('engine watcher error', { error: this.lastError.message, details: this.lastError.details });
+        if (this.lastError.code !== 'SERVICE_UNAVAILABLE') this.log.warn('engine watcher error', { engine: this.engineId, error: this.lastError.message, details: this.lastError.details });
       }
       this.settleFirst();
       if (this.stopped) break;
@@ -214,6 +233,7 @@ export class EngineWatcher extends EventEmitter<{ change: []; availability: [boo
     const attrs = e.Actor?.Attributes ?? {};
     const exitCode = attrs.exitCode === undefined ? undefined : Number(attrs.exitCode);
     this.emit('container', {
+      engineId: this.engineId,
       action,
       containerId: id,
       name: attrs.name ?? id.slice(0, 12),
@@ -238,7 +258,7 @@ export class EngineWatcher extends EventEmitter<{ change: []; availability: [boo
   private setAvailable(available: boolean): void {
     if (this.available === available) return;
     this.available = available;
-    this.log.info(available ? 'engine connected' : 'engine unavailable', available ? {} : { details: this.lastError?.details });
+    this.log.info(available ? 'engine connected' : 'engine unavailable', { engine: this.engineId, ...(available ? {} : { details: this.lastError?.details }) });
     this.emit('availability', available);
     this.emit('change');
   }

@@ -14,6 +14,7 @@ import { notificationsRouter } from './notifications.js';
 import { volumesRouter } from './volumes.js';
 import { networksRouter } from './networks.js';
 import { updatesRouter } from './updates.js';
+import { enginesRouter } from './engines.js';
 import { router } from '../trpc.js';
 
 export const appRouter = router({
@@ -27,6 +28,7 @@ export const appRouter = router({
   volumes: volumesRouter,
   networks: networksRouter,
   updates: updatesRouter,
+  engines: enginesRouter,
   registries: registriesRouter,
   tokens: tokensRouter,
   webhooks: webhooksRouter,

@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import { LOCAL_ENGINE_ID } from '../../shared/engines.js';
 import {
+  zEngineQuery,
   zImageIdInput,
+  zImagePruneInput,
   zImageObject,
   zPruneResult,
   zPullInput,
@@ -15,51 +18,57 @@ const tags = ['images'];
 
 export const imagesRouter = router({
   list: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/api/images', tags, summary: 'Images on the engine, with the containers and services using each' } })
-    .input(z.void())
+    .meta({ openapi: { method: 'GET', path: '/api/images', tags, summary: 'Images on an engine (`engine_id`, default `local`), with the containers and the services of that engine using each' } })
+    .input(zEngineQuery())
     .output(z.array(zImageObject))
-    .query(({ ctx }) => ctx.app.images.list()),
+    .query(({ ctx, input }) => ctx.app.images.list(input?.engine_id ?? LOCAL_ENGINE_ID)),
 
   // Image names contain "/", so they travel in the body, never in the path.
   pullAndWait: auditedProcedure
     .meta({
-      openapi: { method: 'POST', path: '/api/images/pull', tags, summary: 'Pull an image (with stored registry credentials) and wait for it' },
+      openapi: { method: 'POST', path: '/api/images/pull', tags, summary: 'Pull an image (with stored registry credentials) on an engine (`engine_id`, default `local`) and wait for it' },
       audit: 'image.pull',
     })
     .input(zPullInput)
     .output(zPullResult)
     .mutation(async ({ ctx, input, signal }) => {
+      const engineId = input.engine_id ?? LOCAL_ENGINE_ID;
       ctx.audit.target = `image:${imageRef(input)}`;
+      ctx.audit.details = { engine_id: engineId };
       const result = await ctx.app.images.pull(input, signal);
-      ctx.audit.details = { digest: result.digest, status: result.status };
+      ctx.audit.details = { engine_id: engineId, digest: result.digest, status: result.status };
       return result;
     }),
 
   // Declared before /api/images/{id} (a different method today, but the order keeps "prune" from ever being an id).
   prune: auditedProcedure
     .meta({
-      openapi: { method: 'POST', path: '/api/images/prune', tags, summary: 'Remove dangling images; answers what was deleted and the space reclaimed' },
+      openapi: { method: 'POST', path: '/api/images/prune', tags, summary: 'Remove dangling images on an engine (`engine_id`, default `local`); answers what was deleted and the space reclaimed' },
       audit: 'image.prune',
     })
-    .input(z.void())
+    .input(zImagePruneInput)
     .output(zPruneResult)
-    .mutation(async ({ ctx }) => {
+    .mutation(async ({ ctx, input }) => {
+      const engineId = input.engine_id ?? LOCAL_ENGINE_ID;
       ctx.audit.target = 'images:dangling';
-      const result = await ctx.app.images.prune();
-      ctx.audit.details = { deleted: result.deleted, space_reclaimed: result.space_reclaimed };
+      ctx.audit.details = { engine_id: engineId };
+      const result = await ctx.app.images.prune(engineId);
+      ctx.audit.details = { engine_id: engineId, deleted: result.deleted, space_reclaimed: result.space_reclaimed };
       return result;
     }),
 
   remove: auditedProcedure
     .meta({
-      openapi: { method: 'DELETE', path: '/api/images/{id}', tags, summary: 'Remove an image by id; 409 while a container uses it' },
+      openapi: { method: 'DELETE', path: '/api/images/{id}', tags, summary: 'Remove an image by id from an engine (`?engine_id=`, default `local`); 409 while a container uses it' },
       audit: 'image.remove',
     })
     .input(zImageIdInput)
     .output(zRemoveImageResult)
     .mutation(async ({ ctx, input }) => {
-      const result = await ctx.app.images.remove(input.id);
-      ctx.audit.details = { untagged: result.untagged, deleted: result.deleted };
+      const engineId = input.engine_id ?? LOCAL_ENGINE_ID;
+      ctx.audit.details = { engine_id: engineId };
+      const result = await ctx.app.images.remove(input.id, engineId);
+      ctx.audit.details = { engine_id: engineId, untagged: result.untagged, deleted: result.deleted };
       return result;
     }),
 

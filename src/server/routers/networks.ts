@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { LOCAL_ENGINE_ID } from '../../shared/engines.js';
+import { zEngineQuery } from '../../shared/images.js';
 import { zNetworkNameInput, zNetworkObject, zNetworkPruneInput, zNetworkPruneResult, zRemovedObject } from '../../shared/volumes-networks.js';
 import { auditedProcedure, authedProcedure, router } from '../trpc.js';
 
@@ -6,10 +8,10 @@ const tags = ['networks'];
 
 export const networksRouter = router({
   list: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/api/networks', tags, summary: 'Networks on the engine, with the services whose containers are attached to each' } })
-    .input(z.void())
+    .meta({ openapi: { method: 'GET', path: '/api/networks', tags, summary: 'Networks on an engine (`engine_id`, default `local`), with the services of that engine whose containers are attached to each' } })
+    .input(zEngineQuery())
     .output(z.array(zNetworkObject))
-    .query(({ ctx }) => ctx.app.volumesNetworks.listNetworks()),
+    .query(({ ctx, input }) => ctx.app.volumesNetworks.listNetworks(input?.engine_id ?? LOCAL_ENGINE_ID)),
 
   // Declared before /api/networks/{name}, so "prune" is never taken for a name.
   prune: auditedProcedure
@@ -21,7 +23,7 @@ export const networksRouter = router({
     .output(zNetworkPruneResult)
     .mutation(async ({ ctx, input }) => {
       ctx.audit.target = 'networks:unused';
-      ctx.audit.details = { label: input.label };
+      ctx.audit.details = { engine_id: input.engine_id ?? LOCAL_ENGINE_ID, label: input.label };
       const result = await ctx.app.volumesNetworks.pruneNetworks(input);
       ctx.audit.details = { ...ctx.audit.details, deleted: result.deleted };
       return result;
@@ -36,7 +38,8 @@ export const networksRouter = router({
     .output(zRemovedObject)
     .mutation(async ({ ctx, input }) => {
       ctx.audit.target = `network:${input.name}`;
-      await ctx.app.volumesNetworks.removeNetwork(input.name);
+      ctx.audit.details = { engine_id: input.engine_id ?? LOCAL_ENGINE_ID };
+      await ctx.app.volumesNetworks.removeNetwork(input.name, input.engine_id ?? LOCAL_ENGINE_ID);
       return { success: true as const, name: input.name };
     }),
 });

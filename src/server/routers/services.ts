@@ -24,6 +24,7 @@ import { followServiceLogs, getServiceLogs } from '../services/logs.js';
 import { adoptProject, discoverProjects } from '../services/adopt.js';
 import { submissionFromBody } from '../services/definitions.js';
 import { CapstanError } from '../errors.js';
+import { LOCAL_ENGINE_ID, zEngineId, zMoveInput } from '../../shared/engines.js';
 import { answerAfterWork } from '../operation-answer.js';
 import { auditedProcedure, authedProcedure, router, withDomainErrors } from '../trpc.js';
 import { serviceFileProcedures } from './service-files.js';
@@ -64,10 +65,10 @@ export const servicesRouter = router({
 
   // Declared before /api/services/{id} so that "discover" is not taken for an id.
   discover: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/api/services/discover', tags, summary: 'Compose projects on the engine that are not Capstan services' } })
-    .input(z.void())
+    .meta({ openapi: { method: 'GET', path: '/api/services/discover', tags, summary: 'Compose projects on an engine (default `local`) that are not Capstan services there' } })
+    .input(z.object({ engine_id: zEngineId.optional() }).optional())
     .output(z.array(zDiscoveredProject))
-    .query(({ ctx }) => discoverProjects(ctx.app.engine.docker, ctx.app.serviceStore)),
+    .query(({ ctx, input }) => discoverProjects(ctx.app.engines, input?.engine_id ?? LOCAL_ENGINE_ID, ctx.app.serviceStore)),
 
   adopt: auditedProcedure
     .meta({
@@ -75,11 +76,12 @@ export const servicesRouter = router({
       audit: 'service.adopt',
       successStatus: 201,
     })
-    .input(z.object({ project: z.string().min(1).max(63) }))
+    .input(z.object({ project: z.string().min(1).max(63), engine_id: zEngineId.optional() }))
     .output(zServiceObject.extend({ warnings: z.array(z.string()) }))
     .mutation(async ({ ctx, input }) => {
-      const { row, warnings } = await adoptProject(ctx.app.engine.docker, ctx.app.serviceStore, input.project);
-      ctx.audit.details = { name: row.name, warnings };
+      const engineId = input.engine_id ?? LOCAL_ENGINE_ID;
+      const { row, warnings } = await adoptProject(ctx.app.engines, ctx.app.serviceStore, input.project, engineId);
+      ctx.audit.details = { name: row.name, engine_id: engineId, warnings };
       return { ...(await ctx.app.services.get(row.id)), warnings };
     }),
 
@@ -121,9 +123,9 @@ export const servicesRouter = router({
     .output(zSubmittedService)
     .mutation(async ({ ctx, input }) => {
       const submission = { ...submissionFromBody(input), name: input.name };
-      ctx.audit.details = { name: input.name };
+      ctx.audit.details = { name: input.name, engine_id: submission.engineId ?? LOCAL_ENGINE_ID };
       const { service, deployment, warnings } = await ctx.app.services.create(submission, ctx.session.actor);
-      ctx.audit.details = { name: service.name, containers: service.containers.map((c) => c.name), deployment_id: deployment.id };
+      ctx.audit.details = { name: service.name, engine_id: service.engine_id, containers: service.containers.map((c) => c.name), deployment_id: deployment.id };
       return { ...service, deployment_id: deployment.id, warnings };
     }),
 
@@ -164,6 +166,25 @@ export const servicesRouter = router({
     .mutation(async ({ ctx, input }) => {
       const deployment = await ctx.app.services.remove(input.id, input.mode, ctx.session.actor);
       ctx.audit.details = { mode: input.mode, deployment_id: deployment.id, status: deployment.status };
+      return answerAfterWork(ctx.res, deployment);
+    }),
+
+  move: auditedProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/api/services/{id}/move',
+        tags,
+        summary: 'Move to another engine: stopped and removed on the old one, deployed on the new one; named volumes are not carried over' + AFTER_WORK,
+      },
+      audit: 'service.move',
+    })
+    .input(zMoveInput)
+    .output(zDoneOrAccepted)
+    .mutation(async ({ ctx, input }) => {
+      ctx.audit.details = { engine_id: input.engine_id };
+      const deployment = await ctx.app.services.move(input.id, input.engine_id, ctx.session.actor);
+      ctx.audit.details = { engine_id: input.engine_id, deployment_id: deployment.id, status: deployment.status };
       return answerAfterWork(ctx.res, deployment);
     }),
 

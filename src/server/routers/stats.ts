@@ -29,10 +29,10 @@ export const statsRouter = router({
   /** One service's containers live (SSE): the container list, each running container's last minutes, then every new sample. */
   onService: authedProcedure
     .input(zStatsFollowInput)
-    .subscription(({ ctx, input, signal }) => numbered(followServiceStats(ctx.app.stats, ctx.app.watcher, input.id, signal))),
+    .subscription(({ ctx, input, signal }) => numbered(followServiceStats(ctx.app.stats, ctx.app.engines, input.id, signal))),
 
   /** Per service, the CPU % and memory totals of its running containers, every ~2 s (SSE): the services list's columns. */
   onOverview: authedProcedure
     .input(zStatsOverviewInput)
-    .subscription(({ ctx, signal }) => numbered(followOverview(ctx.app.stats, ctx.app.watcher, signal))),
+    .subscription(({ ctx, signal }) => numbered(followOverview(ctx.app.stats, ctx.app.engines, signal))),
 });

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { zEngineField } from '../../shared/images.js';
 import { zIdInput, zSuccess } from '../../shared/schemas.js';
-import { zUpdatesList } from '../../shared/updates.js';
+import { LOCAL_ENGINE_ID } from '../../shared/engines.js';
+import { zUpdatesList, type ImageUpdate } from '../../shared/updates.js';
 import { answerAfterWork } from '../operation-answer.js';
 import { auditedProcedure, authedProcedure, router } from '../trpc.js';
 
@@ -9,16 +11,26 @@ const tags = ['updates'];
 /** The one-click update's answer: always the deployment's id, so a client can show its steps (a 202 means it goes on). */
 const zImageUpdateAnswer = zSuccess.extend({ deployment_id: z.string().meta({ description: 'the update deployment; still running when the answer is a 202' }) });
 
+/** "registry:5000/app:1" on local, "edge: registry:5000/app:1" on another engine (audit details). */
+const engineImage = (i: ImageUpdate) => (i.engine_id === LOCAL_ENGINE_ID ? i.image : `${i.engine_id}: ${i.image}`);
+
 export const updatesRouter = router({
   list: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/api/updates', tags, summary: 'The images services use: local against registry digest, as last checked (nothing is pulled)' } })
-    .input(z.void())
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/api/updates',
+        tags,
+        summary: 'The images services use, one entry per engine and image: local against registry digest, as last checked (nothing is pulled); `engine_id` keeps one engine\'s',
+      },
+    })
+    .input(z.object({ engine_id: zEngineField("Only this engine's entries; without it, every engine's", false) }).optional())
     .output(zUpdatesList)
-    .query(async ({ ctx }) => ({ images: await ctx.app.updates.list() })),
+    .query(async ({ ctx, input }) => ({ images: await ctx.app.updates.list(input?.engine_id) })),
 
   check: auditedProcedure
     .meta({
-      openapi: { method: 'POST', path: '/api/updates/check', tags, summary: 'Check every image in use against its registry now (without pulling); answers the new list' },
+      openapi: { method: 'POST', path: '/api/updates/check', tags, summary: 'Check every image in use, on every engine, against its registry now (without pulling); answers the new list' },
       audit: 'image.check',
     })
     .input(z.void())
@@ -28,8 +40,8 @@ export const updatesRouter = router({
       const images = await ctx.app.updates.check();
       ctx.audit.details = {
         images: images.length,
-        update_available: images.filter((i) => i.update_available).map((i) => i.image),
-        errors: images.filter((i) => i.error).map((i) => i.image),
+        update_available: images.filter((i) => i.update_available).map(engineImage),
+        errors: images.filter((i) => i.error).map(engineImage),
       };
       return { images };
     }),

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { LOCAL_ENGINE_ID } from '../../shared/engines.js';
+import { zEngineQuery } from '../../shared/images.js';
 import { zRemovedObject, zVolumeNameInput, zVolumeObject, zVolumePruneInput, zVolumePruneResult } from '../../shared/volumes-networks.js';
 import { auditedProcedure, authedProcedure, router } from '../trpc.js';
 
@@ -6,10 +8,10 @@ const tags = ['volumes'];
 
 export const volumesRouter = router({
   list: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/api/volumes', tags, summary: 'Volumes on the engine, with their size and the services using each' } })
-    .input(z.void())
+    .meta({ openapi: { method: 'GET', path: '/api/volumes', tags, summary: 'Volumes on an engine (`engine_id`, default `local`), with their size and the services of that engine using each' } })
+    .input(zEngineQuery())
     .output(z.array(zVolumeObject))
-    .query(({ ctx }) => ctx.app.volumesNetworks.listVolumes()),
+    .query(({ ctx, input }) => ctx.app.volumesNetworks.listVolumes(input?.engine_id ?? LOCAL_ENGINE_ID)),
 
   // Declared before /api/volumes/{name}, so "prune" is never taken for a name.
   prune: auditedProcedure
@@ -21,7 +23,7 @@ export const volumesRouter = router({
     .output(zVolumePruneResult)
     .mutation(async ({ ctx, input }) => {
       ctx.audit.target = 'volumes:unused';
-      ctx.audit.details = { all: input.all, label: input.label };
+      ctx.audit.details = { engine_id: input.engine_id ?? LOCAL_ENGINE_ID, all: input.all, label: input.label };
       const result = await ctx.app.volumesNetworks.pruneVolumes(input);
       ctx.audit.details = { ...ctx.audit.details, deleted: result.deleted, space_reclaimed: result.space_reclaimed };
       return result;
@@ -36,7 +38,8 @@ export const volumesRouter = router({
     .output(zRemovedObject)
     .mutation(async ({ ctx, input }) => {
       ctx.audit.target = `volume:${input.name}`;
-      await ctx.app.volumesNetworks.removeVolume(input.name);
+      ctx.audit.details = { engine_id: input.engine_id ?? LOCAL_ENGINE_ID };
+      await ctx.app.volumesNetworks.removeVolume(input.name, input.engine_id ?? LOCAL_ENGINE_ID);
       return { success: true as const, name: input.name };
     }),
 });

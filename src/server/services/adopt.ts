@@ -1,8 +1,8 @@
-import type Docker from 'dockerode';
 import { readContainerDefinition, type AdoptedService } from '../docker/adopt-read.js';
 import { listComposeContainers, type ContainerInfo } from '../docker/containers.js';
 import { CapstanError } from '../errors.js';
 import { composeYaml } from './definitions.js';
+import type { EnginePool } from './engines.js';
 import { invalidProject } from './project-loader.js';
 import { COMPOSE_FILE, ENV_FILE } from './project-files.js';
 import type { ServiceRow, ServiceStore } from './service-store.js';
@@ -12,9 +12,15 @@ export interface DiscoveredProject {
   containers: { name: string; service: string; image: string; status: string }[];
 }
 
-/** Compose projects that run on the engine but are no Capstan service (started by compose, or by hand with its labels). */
-export async function discoverProjects(docker: Docker, store: ServiceStore): Promise<DiscoveredProject[]> {
-  const taken = new Set((await store.list()).map((r) => r.name));
+/**
+ * Compose projects that run on one engine but are no Capstan service there
+ * (started by compose, or by hand with its labels). A project of the name
+ * of a service on another engine is listed (it is not that service's); its
+ * adoption is refused while the name is taken, as service names are one namespace.
+ */
+export async function discoverProjects(engines: EnginePool, engineId: string, store: ServiceStore): Promise<DiscoveredProject[]> {
+  const docker = await engines.docker(engineId);
+  const taken = new Set((await store.list()).filter((r) => r.engineId === engineId).map((r) => r.name));
   const byProject = new Map<string, ContainerInfo[]>();
   for (const c of await listComposeContainers(docker)) {
     if (c.serviceId || taken.has(c.project)) continue;
@@ -29,16 +35,20 @@ export async function discoverProjects(docker: Docker, store: ServiceStore): Pro
 }
 
 /**
- * Turns a compose project into a Capstan service without touching its
- * containers: the definition is rebuilt from their configuration.
+ * Turns a compose project on one engine into a Capstan service on that
+ * engine without touching its containers: the definition is rebuilt from
+ * their configuration.
  */
-export async function adoptProject(docker: Docker, store: ServiceStore, project: string): Promise<{ row: ServiceRow; warnings: string[] }> {
-  if (await store.findByName(project)) {
-    throw new CapstanError('CONFLICT', 'Service name already used', { details: `project: a service named "${project}" exists` });
+export async function adoptProject(engines: EnginePool, store: ServiceStore, project: string, engineId: string): Promise<{ row: ServiceRow; warnings: string[] }> {
+  const docker = await engines.docker(engineId);
+  const existing = await store.findByName(project);
+  if (existing) {
+    const where = existing.engineId === engineId ? '' : ` on engine "${existing.engineId}"`;
+    throw new CapstanError('CONFLICT', 'Service name already used', { details: `project: a service named "${project}" exists${where}` });
   }
   const containers = (await listComposeContainers(docker)).filter((c) => c.project === project && !c.serviceId);
   if (containers.length === 0) {
-    throw new CapstanError('NOT_FOUND', 'Compose project not found', { details: `project: no unmanaged containers labelled with project "${project}"` });
+    throw new CapstanError('NOT_FOUND', 'Compose project not found', { details: `project: no unmanaged containers labelled with project "${project}" on engine "${engineId}"` });
   }
   const warnings: string[] = [];
   const services: Record<string, AdoptedService> = {};
@@ -71,5 +81,5 @@ export async function adoptProject(docker: Docker, store: ServiceStore, project:
     ...(store.projects.folders.read(dir, ENV_FILE) === undefined ? { [ENV_FILE]: '' } : {}),
   });
   store.projects.forget(project);
-  return { row: await store.insert(project, true), warnings };
+  return { row: await store.insert(project, true, engineId), warnings };
 }

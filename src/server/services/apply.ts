@@ -21,9 +21,18 @@ export interface ServiceRef {
   id: string;
   name: string;
   adopted: boolean;
+  /** The service's engine; matched against the engine a container of the live view came from. */
+  engineId?: string;
 }
 
+/**
+ * Whether a container is the service's: by Capstan's id label (or, adopted,
+ * by project name), and from the service's own engine when the container
+ * comes from the live view of all engines (one listed from a single engine's
+ * client carries no engine: it is that engine's).
+ */
 export function belongsTo(c: ContainerInfo, ref: ServiceRef): boolean {
+  if (c.engineId !== undefined && ref.engineId !== undefined && c.engineId !== ref.engineId) return false;
   if (c.serviceId) return c.serviceId === ref.id;
   return ref.adopted && c.project === ref.name;
 }

@@ -14,6 +14,8 @@ export interface Submission {
   /** Absent: keep the folder's .env (an update) or start with an empty one (a create). */
   env: string | undefined;
   files: Record<string, string> | undefined;
+  /** The engine asked for (a create's, or an update's, which must be the service's own); absent: `local` for a create. */
+  engineId?: string | undefined;
 }
 
 const bad = (details: string) => new CapstanError('BAD_REQUEST', 'Invalid definition', { details });
@@ -25,8 +27,9 @@ const bad = (details: string) => new CapstanError('BAD_REQUEST', 'Invalid defini
  */
 export function submissionFromBody(body: Record<string, unknown>): Submission {
   // Everything but these is the compose document of the JSON form.
-  const { name, yaml, env, files, id: _id, ...document } = body;
+  const { name, yaml, env, files, id: _id, engine_id: engineId, ...document } = body;
   if (name !== undefined && typeof name !== 'string') throw bad('name: expected a string');
+  if (engineId !== undefined && typeof engineId !== 'string') throw bad('engine_id: expected an engine id');
   if (env !== undefined && typeof env !== 'string') throw bad('env: expected the text of a .env file');
   let text: string;
   if (yaml !== undefined) {
@@ -39,7 +42,7 @@ export function submissionFromBody(body: Record<string, unknown>): Submission {
     // `name` stays out of the file: the folder's name is the project name, for Capstan and for `docker compose` run there.
     text = composeYaml(document, { literal: false });
   }
-  return { name, yaml: text, env, files: filesFromBody(files) };
+  return { name, yaml: text, env, files: filesFromBody(files), ...(engineId !== undefined ? { engineId } : {}) };
 }
 
 function filesFromBody(files: unknown): Record<string, string> | undefined {

@@ -1,6 +1,6 @@
-import type Docker from 'dockerode';
 import type { LastError } from '../../db/schema.js';
-import type { EngineWatcher } from '../docker/events.js';
+import { LOCAL_ENGINE_ID } from '../../shared/engines.js';
+import type { EngineLink, EnginePool } from './engines.js';
 import { CapstanError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { audited, type AuditLog } from './audit.js';
@@ -18,11 +18,11 @@ export interface FinishedOutcome {
 }
 
 export interface RunnerDeps {
-  docker: Docker;
+  /** The engines: each deployment acts on its service's. */
+  engines: EnginePool;
   store: ServiceStore;
   deployments: DeploymentStore;
   services: ServiceManager;
-  watcher: EngineWatcher;
   audit: AuditLog;
   schedules: ScheduleService;
   log: Logger;
@@ -124,7 +124,24 @@ export async function runDeployment(
   opts.signal?.addEventListener('abort', onShutdown, { once: true });
   const signal = own.signal;
   const apply = { signal, ...(deps.limits?.pullInactivityMs ? { pullInactivityMs: deps.limits.pullInactivityMs } : {}) };
-  const run: OperationRun = { deps, deployment: d, row, step: (s) => deps.deployments.addStep(d.id, s), details: {}, apply };
+  // The service's engine; one this process cannot find fails the deployment below (NOT_FOUND: not retried).
+  const engineId = row?.engineId ?? LOCAL_ENGINE_ID;
+  const engine = await deps.engines.link(engineId).catch((err: unknown) => err as Error);
+  const link = engine instanceof Error ? undefined : (engine as EngineLink);
+  const resync = async () => {
+    // A move switched engines: both views list again.
+    await Promise.all([...new Set([engineId, (await deps.store.find(d.serviceId))?.engineId ?? engineId])].map((id) => deps.engines.resync(id))).catch(() => {});
+  };
+  const run: OperationRun = {
+    deps,
+    // Only read by a body, and a body runs only with the link (the throw below comes first).
+    docker: link?.docker ?? (undefined as never),
+    deployment: d,
+    row,
+    step: (s) => deps.deployments.addStep(d.id, s),
+    details: {},
+    apply,
+  };
   const skipped = operation.needsService && (!row || row.deleting);
   // One audited() entry for the attempt's end: success, or the failure with whether it is retried.
   let failure: LastError | undefined;
@@ -139,8 +156,9 @@ export async function runDeployment(
           });
         }
         if (skipped) await run.step({ action: 'skip', target: 'the service is deleted or being deleted' });
+        else if (!link) throw engine;
         else await untilAborted(operation.run(run), signal);
-        await deps.watcher.resync().catch(() => {});
+        await resync();
         if (!skipped) await settle(deps, operation, run, undefined);
         await deps.deployments.finish(d.id, {});
         deps.services.notify(d.serviceId);
@@ -160,7 +178,7 @@ export async function runDeployment(
         if (retry) {
           await deps.deployments.markRetrying(d.id, lastError);
         } else {
-          await deps.watcher.resync().catch(() => {});
+          await resync();
           await settle(deps, operation, run, lastError);
           await deps.deployments.finish(d.id, { error: lastError });
           deps.finished?.(d, { error: lastError, details: run.details });

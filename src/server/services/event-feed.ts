@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { DeploymentObject, ServiceObject, StatusEvent } from '../../shared/schemas.js';
-import type { EngineWatcher } from '../docker/events.js';
+import type { EnginePool } from './engines.js';
 import type { Logger } from '../log.js';
 import type { DeploymentRow, DeploymentStore } from './deployment-store.js';
 import { toDeploymentObject } from './deployment-view.js';
@@ -36,6 +36,7 @@ function serviceEvent(s: ServiceObject): StatusEvent {
     kind: 'service',
     id: s.id,
     name: s.name,
+    engine_id: s.engine_id,
     status: s.status,
     containers: s.containers.map((c) => ({ name: c.name, status: c.status, health: c.health })),
   };
@@ -61,13 +62,14 @@ export class EventFeed extends EventEmitter<{ item: [FeedItem] }> {
   private ringBytes = 0;
   private readonly size: number;
   private readonly maxBytes: number;
-  private engineAvailable: boolean | undefined;
+  /** Each engine's availability as last pushed. */
+  private readonly engineAvailable = new Map<string, boolean>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly services: ServiceManager,
-    private readonly watcher: EngineWatcher,
+    private readonly engines: EnginePool,
     private readonly deployments: DeploymentStore,
     private readonly log: Logger,
     options: FeedOptions = {},
@@ -77,7 +79,9 @@ export class EventFeed extends EventEmitter<{ item: [FeedItem] }> {
     this.maxBytes = options.backlogBytes ?? DEFAULT_BACKLOG_BYTES;
     this.setMaxListeners(0);
     const schedule = () => this.schedule();
-    watcher.on('change', schedule);
+    engines.on('change', schedule);
+    engines.on('availability', schedule);
+    engines.on('engines', schedule);
     deployments.on('change', (row) => {
       this.deploymentChanged(row);
       schedule();
@@ -125,9 +129,10 @@ export class EventFeed extends EventEmitter<{ item: [FeedItem] }> {
     await this.running;
     const seq = this.seq;
     const active = (await this.deployments.listActive()).map((d): FeedEvent => ({ kind: 'deployment', deployment: toDeploymentObject(d) }));
-    if (!this.watcher.isAvailable()) return { kind: 'snapshot', seq, events: [{ kind: 'engine', available: false }, ...active] };
+    const engines = this.engineEvents();
+    if (!this.engines.anyAvailable()) return { kind: 'snapshot', seq, events: [...engines, ...active] };
     const services = await this.services.list();
-    return { kind: 'snapshot', seq, events: [{ kind: 'engine', available: true }, ...services.map(serviceEvent), ...active] };
+    return { kind: 'snapshot', seq, events: [...engines, ...services.map(serviceEvent), ...active] };
   }
 
   private deploymentChanged(row: DeploymentRow): void {
@@ -149,12 +154,14 @@ export class EventFeed extends EventEmitter<{ item: [FeedItem] }> {
   }
 
   private async recompute(): Promise<void> {
-    const available = this.watcher.isAvailable();
-    if (available !== this.engineAvailable) {
-      this.engineAvailable = available;
-      this.push({ kind: 'engine', available });
+    for (const e of this.engineEvents()) {
+      if (e.kind !== 'engine' || this.engineAvailable.get(e.engine_id) === e.available) continue;
+      this.engineAvailable.set(e.engine_id, e.available);
+      this.push(e);
     }
-    if (!available) return;
+    for (const id of [...this.engineAvailable.keys()]) if (!this.engines.find(id)) this.engineAvailable.delete(id);
+    // With no engine answering there is nothing current to say of any service.
+    if (!this.engines.anyAvailable()) return;
     const services = await this.services.list();
     const seen = new Set<string>();
     for (const s of services) {
@@ -173,6 +180,10 @@ export class EventFeed extends EventEmitter<{ item: [FeedItem] }> {
         this.push({ kind: 'service-removed', id });
       }
     }
+  }
+
+  private engineEvents(): FeedEvent[] {
+    return this.engines.all().map((l) => ({ kind: 'engine', engine_id: l.id, available: l.watcher.isAvailable() }));
   }
 
   private push(event: FeedEvent): void {

@@ -26,7 +26,7 @@ export const emptySummary = (): ScheduleSummary => ({ changed: [], rolled_back: 
  * already on the new image and leaves them.
  */
 export async function updateImages(op: OperationRun, row: ServiceRow, cleanup: boolean, summary: ScheduleSummary): Promise<ScheduleStatus> {
-  const { docker } = op.deps;
+  const { docker } = op;
   const step = (action: string, target: string) => op.step({ action, target });
   const plan = planFor(row.id, row.project, row.dir);
   const imageIds = new Map<string, string>();

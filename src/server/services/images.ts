@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { LOCAL_ENGINE_ID } from '../../shared/engines.js';
 import type {
   ImageObject,
   ImageUser,
@@ -21,6 +22,7 @@ import {
 import { CapstanError } from '../errors.js';
 import { belongsTo } from './apply.js';
 import type { AuditLog } from './audit.js';
+import type { EnginePool } from './engines.js';
 import type { ServiceRow, ServiceStore } from './service-store.js';
 
 const NONE_TAG = '<none>:<none>';
@@ -47,10 +49,15 @@ function failureDetails(err: unknown): Record<string, unknown> {
   return err instanceof CapstanError ? { error: err.message, code: err.code } : { error: 'Internal server error', code: 'INTERNAL_SERVER_ERROR' };
 }
 
-/** The images on the engine: pulls (with stored registry credentials), the list with who uses what, removal, prune. */
+/**
+ * The images on each engine: pulls (with stored registry credentials), the
+ * list with who uses what, removal, prune. Every call acts on one engine
+ * (default `local`); its users are that engine's containers, and only the
+ * services on that engine are named for them.
+ */
 export class ImageService {
   constructor(
-    private readonly docker: Docker,
+    private readonly engines: EnginePool,
     private readonly store: ServiceStore,
     private readonly credentials: CredentialLookup,
     private readonly audit: AuditLog,
@@ -58,9 +65,10 @@ export class ImageService {
 
   /** Pulls and waits for the end; the answer carries the registry digest and the log. */
   async pull(input: PullInput, signal?: AbortSignal): Promise<PullResult> {
+    const docker = await this.engines.docker(engineOf(input));
     const events: PullEvent[] = [];
-    for await (const e of streamPull(this.docker, imageRef(input), { credentials: this.credentials, signal })) events.push(e);
-    return { ...(await this.resolve(input, events)), log: logLines(events) };
+    for await (const e of streamPull(docker, imageRef(input), { credentials: this.credentials, signal })) events.push(e);
+    return { ...(await this.resolve(docker, input, events)), log: logLines(events) };
   }
 
   /**
@@ -71,11 +79,13 @@ export class ImageService {
    */
   async *pullProgress(input: PullInput, actor: string, signal?: AbortSignal): AsyncGenerator<PullProgressEvent> {
     const ref = imageRef(input);
+    const engineId = engineOf(input);
     const events: PullEvent[] = [];
     let details: Record<string, unknown> | undefined;
     let ok = false;
     try {
-      for await (const e of streamPull(this.docker, ref, { credentials: this.credentials, signal })) {
+      const docker = await this.engines.docker(engineId);
+      for await (const e of streamPull(docker, ref, { credentials: this.credentials, signal })) {
         events.push(e);
         // The "Pulling from <repo>" line carries the tag in id; it is not a layer.
         if (e.id && e.status && !e.status.startsWith('Pulling from')) {
@@ -88,7 +98,7 @@ export class ImageService {
           };
         }
       }
-      const result = await this.resolve(input, events);
+      const result = await this.resolve(docker, input, events);
       ok = true;
       details = { digest: result.digest, status: result.status };
       yield { done: true, ...result };
@@ -101,15 +111,15 @@ export class ImageService {
         action: 'image.pull',
         target: `image:${ref}`,
         outcome: ok ? 'success' : 'failure',
-        details: { via: 'subscription', ...(details ?? { error: 'cancelled: the client went away' }) },
+        details: { via: 'subscription', engine_id: engineId, ...(details ?? { error: 'cancelled: the client went away' }) },
       });
     }
   }
 
   /** The id and the registry digest of what a pull left on the engine. */
-  private async resolve(input: PullInput, events: PullEvent[]): Promise<Omit<PullResult, 'log'>> {
+  private async resolve(docker: Docker, input: PullInput, events: PullEvent[]): Promise<Omit<PullResult, 'log'>> {
     const ref = imageRef(input);
-    const info = await inspectImage(this.docker, ref);
+    const info = await inspectImage(docker, ref);
     const fromStream = events.map((e) => DIGEST_LINE.exec(e.status ?? '')?.[1]).find(Boolean);
     const sha = input.tag.startsWith('sha256:') ? input.tag : fromStream;
     // The contract's digest is the manifest digest alone, as `docker pull` prints it: sha256:<hex>, no repository.
@@ -120,8 +130,9 @@ export class ImageService {
   }
 
   /** Images with the containers (and Capstan services) using them: one image list, one container list. */
-  async list(): Promise<ImageObject[]> {
-    const [images, containers, services] = await Promise.all([listImages(this.docker), listAllContainers(this.docker), this.store.list()]);
+  async list(engineId: string = LOCAL_ENGINE_ID): Promise<ImageObject[]> {
+    const docker = await this.engines.docker(engineId);
+    const [images, containers, services] = await Promise.all([listImages(docker), listAllContainers(docker), this.servicesOn(engineId)]);
     const users = new Map<string, ImageUser[]>();
     for (const c of containers) {
       const list = users.get(c.imageId) ?? [];
@@ -143,21 +154,22 @@ export class ImageService {
   }
 
   /** Removes an image by id, never forced: one a container uses is a 409 naming the container. */
-  async remove(id: string): Promise<RemoveImageResult> {
+  async remove(id: string, engineId: string = LOCAL_ENGINE_ID): Promise<RemoveImageResult> {
+    const docker = await this.engines.docker(engineId);
     const hex = id.replace(/^sha256:/, '');
-    const info = await inspectImage(this.docker, id).catch((err: unknown) => {
+    const info = await inspectImage(docker, id).catch((err: unknown) => {
       if (err instanceof CapstanError && err.code === 'NOT_FOUND') return undefined;
       throw err;
     });
     // The engine also resolves a hex string as a repository name; only an id counts here.
     if (!info || !info.Id.startsWith(`sha256:${hex}`)) {
-      throw new CapstanError('NOT_FOUND', 'Image not found', { details: `no image with id "${id}"` });
+      throw new CapstanError('NOT_FOUND', 'Image not found', { details: `no image with id "${id}" on engine "${engineId}"` });
     }
-    const [containers, services] = await Promise.all([listAllContainers(this.docker), this.store.list()]);
+    const [containers, services] = await Promise.all([listAllContainers(docker), this.servicesOn(engineId)]);
     const using = containers.filter((c) => c.imageId === info.Id).map((c) => userOf(c, services));
     if (using.length > 0) throw inUse(info.Id, using.map(describeUser).join(', '));
     try {
-      const r = await removeImage(this.docker, info.Id);
+      const r = await removeImage(docker, info.Id);
       return { id: info.Id, untagged: r.untagged, deleted: r.deleted };
     } catch (err) {
       // A container created since the check above: the engine refuses, and says which.
@@ -166,11 +178,18 @@ export class ImageService {
     }
   }
 
-  async prune(): Promise<PruneResult> {
-    const r = await pruneDanglingImages(this.docker);
+  async prune(engineId: string = LOCAL_ENGINE_ID): Promise<PruneResult> {
+    const r = await pruneDanglingImages(await this.engines.docker(engineId));
     return { deleted: r.deleted, untagged: r.untagged, space_reclaimed: r.spaceReclaimed };
   }
+
+  /** The services that run on the engine: a container listed from its client can belong only to one of them. */
+  private async servicesOn(engineId: string): Promise<ServiceRow[]> {
+    return (await this.store.list()).filter((s) => s.engineId === engineId);
+  }
 }
+
+const engineOf = (input: PullInput) => input.engine_id ?? LOCAL_ENGINE_ID;
 
 function userOf(c: ContainerInfo, services: ServiceRow[]): ImageUser {
   const service = services.find((s) => belongsTo(c, s));

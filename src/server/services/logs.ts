@@ -1,18 +1,18 @@
-import type Docker from 'dockerode';
 import type { LogLine, LogsQuery } from '../../shared/logs.js';
 import type { ContainerInfo } from '../docker/containers.js';
-import type { EngineWatcher } from '../docker/events.js';
+import type { EnginePool } from './engines.js';
 import { followLogs, readLogs, toDockerSince, type LogFollower, type LogSource } from '../docker/logs.js';
 import { CapstanError } from '../errors.js';
+import { LOCAL_ENGINE_ID } from '../../shared/engines.js';
 import { encodePositions, parsePositions, streamKey, type Positions } from './log-position.js';
 import type { ServiceRow } from './service-store.js';
 import { containersOf } from './service-view.js';
 
 export interface LogDeps {
-  docker: Docker;
+  /** The engines: each container's log is read from the engine whose live view reported it. */
+  engines: EnginePool;
   /** A service's row with its project, as reads see it (the read view's, or the store's); 404 when unknown. */
   row: (id: string) => Promise<ServiceRow>;
-  watcher: EngineWatcher;
 }
 
 /** The follow queue pauses the engine's streams above this many lines, and resumes below the low mark. */
@@ -38,9 +38,12 @@ function pick(row: ServiceRow, all: ContainerInfo[], container: string | undefin
 }
 
 /** How to read one container's log; the TTY flag comes from the live view (an inspect only for one it has not learnt yet). */
-async function source(watcher: EngineWatcher, info: ContainerInfo): Promise<LogSource> {
-  return { id: info.id, name: info.name, tty: info.tty ?? (await watcher.ttyOf(info.id)) };
+async function source(engines: EnginePool, info: ContainerInfo): Promise<LogSource> {
+  return { id: info.id, name: info.name, tty: await engines.ttyOf(info, LOCAL_ENGINE_ID) };
 }
+
+/** The client of the engine a container of the live view came from. */
+const dockerOf = (engines: EnginePool, info: ContainerInfo) => engines.docker(info.engineId ?? LOCAL_ENGINE_ID);
 
 /**
  * The last `tail` lines of each container, merged in time order. The engine
@@ -53,7 +56,7 @@ export async function getServiceLogs(deps: LogDeps, query: LogsQuery): Promise<L
   rowRead.catch(() => undefined);
   let all: ContainerInfo[];
   try {
-    all = await deps.watcher.containers();
+    all = await deps.engines.containers();
   } catch (err) {
     await rowRead;
     throw err;
@@ -63,7 +66,7 @@ export async function getServiceLogs(deps: LogDeps, query: LogsQuery): Promise<L
     ...(query.since ? { since: toUnixSeconds(query.since) } : {}),
     ...(query.until ? { until: toUnixSeconds(query.until) } : {}),
   };
-  const read = (info: ContainerInfo) => source(deps.watcher, info).then((src) => readLogs(deps.docker, src, window));
+  const read = async (info: ContainerInfo) => readLogs(await dockerOf(deps.engines, info), await source(deps.engines, info), window);
   const early = new Map<string, Promise<LogLine[]>>();
   for (const c of all) {
     if (c.serviceId !== query.id || (query.container && c.name !== query.container && c.key !== query.container)) continue;
@@ -72,7 +75,9 @@ export async function getServiceLogs(deps: LogDeps, query: LogsQuery): Promise<L
     lines.catch(() => undefined);
     early.set(c.id, lines);
   }
-  const targets = pick(await rowRead, all, query.container).filter((t) => t.info);
+  const row = await rowRead;
+  deps.engines.requireAvailable(row.engineId);
+  const targets = pick(row, all, query.container).filter((t) => t.info);
   const perContainer = await Promise.all(targets.map((t) => early.get(t.info!.id) ?? read(t.info!)));
   return perContainer.flat().sort(byTime);
 }
@@ -144,7 +149,7 @@ export async function* followServiceLogs(deps: LogDeps, opts: FollowOptions, out
     wake = undefined;
   };
   signal.addEventListener('abort', poke);
-  deps.watcher.on('change', poke);
+  deps.engines.on('change', poke);
 
   const positionOf = (key: string, stream: LogLine['stream']) => received.get(streamKey(key, stream)) ?? (delivered.floor || undefined);
   const push = (key: string, line: LogLine) => {
@@ -167,23 +172,23 @@ export async function* followServiceLogs(deps: LogDeps, opts: FollowOptions, out
   const changed = () => new Promise<void>((resolve) => {
     if (signal.aborted) return resolve();
     const done = () => {
-      deps.watcher.off('change', done);
+      deps.engines.off('change', done);
       signal.removeEventListener('abort', done);
       resolve();
     };
-    deps.watcher.on('change', done);
+    deps.engines.on('change', done);
     signal.addEventListener('abort', done);
   });
 
   const followOne = async (row: ServiceRow, key: string) => {
     let history = opts.tail > 0;
     while (!signal.aborted) {
-      const all = await deps.watcher.containers().catch(() => [] as ContainerInfo[]);
+      const all = await deps.engines.containers().catch(() => [] as ContainerInfo[]);
       if (signal.aborted) return;
       const info = pick(row, all, key)[0]?.info;
       if (!info || info.state !== 'running') {
         if (info && history) {
-          const lines = await readLogs(deps.docker, await source(deps.watcher, info), { tail: opts.tail });
+          const lines = await readLogs(await dockerOf(deps.engines, info), await source(deps.engines, info), { tail: opts.tail });
           for (const l of lines) push(key, l);
           history = false;
         }
@@ -195,9 +200,9 @@ export async function* followServiceLogs(deps: LogDeps, opts: FollowOptions, out
       const since = positions[0] ? toDockerSince(positions[0]) : undefined;
       const window = since ? { since } : { tail: history ? opts.tail : 0 };
       history = false;
-      const src = await source(deps.watcher, info);
+      const src = await source(deps.engines, info);
       if (signal.aborted) return;
-      const follower = await followLogs(deps.docker, src, window, (l) => push(key, l), signal);
+      const follower = await followLogs(await dockerOf(deps.engines, info), src, window, (l) => push(key, l), signal);
       followers.add(follower);
       if (paused) follower.pause();
       await whenAborted(signal, follower.ended);
@@ -211,7 +216,8 @@ export async function* followServiceLogs(deps: LogDeps, opts: FollowOptions, out
   try {
     const row = await deps.row(opts.id);
     if (signal.aborted) return;
-    const targets = pick(row, await deps.watcher.containers(), opts.container);
+    deps.engines.requireAvailable(row.engineId);
+    const targets = pick(row, await deps.engines.containers(), opts.container);
     if (signal.aborted) return;
     for (const t of targets) {
       loops.push(
@@ -250,7 +256,7 @@ export async function* followServiceLogs(deps: LogDeps, opts: FollowOptions, out
     stop.abort();
     outer.removeEventListener('abort', onOuterAbort);
     for (const f of followers) f.close();
-    deps.watcher.off('change', poke);
+    deps.engines.off('change', poke);
     signal.removeEventListener('abort', poke);
     await Promise.allSettled(loops);
   }

@@ -78,10 +78,16 @@ export function incidentMessage(i: Incident, serviceName: string | undefined, at
   }
 }
 
-export function engineMessage(available: boolean, at: Date): Outgoing {
+export function engineMessage(available: boolean, at: Date, engine = 'local'): Outgoing {
   return available
-    ? { event: 'engine.back', severity: 'info', title: 'Docker engine is back', body: 'Capstan is connected to the Docker engine again.', at: at.toISOString() }
-    : { event: 'engine.lost', severity: 'error', title: 'Docker engine lost', body: 'Capstan lost its connection to the Docker engine; services show their last known state.', at: at.toISOString() };
+    ? { event: 'engine.back', severity: 'info', title: `Docker engine "${engine}" is back`, body: `Capstan is connected to the Docker engine "${engine}" again.`, at: at.toISOString() }
+    : {
+        event: 'engine.lost',
+        severity: 'error',
+        title: `Docker engine "${engine}" lost`,
+        body: `Capstan lost its connection to the Docker engine "${engine}"; its services show as unknown until it answers again.`,
+        at: at.toISOString(),
+      };
 }
 
 /** The message a channel's test button sends. */

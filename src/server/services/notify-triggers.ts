@@ -1,5 +1,5 @@
 import type { ScheduleStatus, ScheduleSummary } from '../../shared/schedules.js';
-import type { EngineWatcher } from '../docker/events.js';
+import type { EnginePool } from './engines.js';
 import type { Logger } from '../log.js';
 import { IncidentDetector } from './container-incidents.js';
 import type { FinishedOutcome } from './deploy-runner.js';
@@ -18,14 +18,14 @@ const ENGINE_LOST_AFTER_MS = 15_000;
  */
 export class NotificationTriggers {
   private readonly detector: IncidentDetector;
-  private lostTimer: NodeJS.Timeout | undefined;
-  private lostSent = false;
+  /** Per engine: the pending "lost" message, and whether one was sent (so "back" follows only a "lost"). */
+  private readonly lost = new Map<string, { timer: NodeJS.Timeout | undefined; sent: boolean }>();
   private readonly onContainer = (e: Parameters<IncidentDetector['handle']>[0]) => this.detector.handle(e);
-  private readonly onAvailability = (available: boolean) => this.engineChanged(available);
+  private readonly onAvailability = (engineId: string, available: boolean) => this.engineChanged(engineId, available);
 
   constructor(
     private readonly notifications: NotificationService,
-    private readonly watcher: EngineWatcher,
+    private readonly engines: EnginePool,
     private readonly serviceName: (id: string) => string | undefined,
     private readonly log: Logger,
   ) {
@@ -33,14 +33,14 @@ export class NotificationTriggers {
   }
 
   start(): void {
-    this.watcher.on('container', this.onContainer);
-    this.watcher.on('availability', this.onAvailability);
+    this.engines.on('container', this.onContainer);
+    this.engines.on('availability', this.onAvailability);
   }
 
   stop(): void {
-    this.watcher.off('container', this.onContainer);
-    this.watcher.off('availability', this.onAvailability);
-    clearTimeout(this.lostTimer);
+    this.engines.off('container', this.onContainer);
+    this.engines.off('availability', this.onAvailability);
+    for (const l of this.lost.values()) clearTimeout(l.timer);
     this.detector.dispose();
   }
 
@@ -65,19 +65,23 @@ export class NotificationTriggers {
     if (message) this.send(message, `deployment:${d.id}`);
   }
 
-  private engineChanged(available: boolean): void {
+  private engineChanged(engineId: string, available: boolean): void {
+    const state = this.lost.get(engineId) ?? { timer: undefined, sent: false };
+    this.lost.set(engineId, state);
+    clearTimeout(state.timer);
+    const name = () => this.engines.find(engineId)?.name ?? engineId;
     if (!available) {
-      clearTimeout(this.lostTimer);
-      this.lostTimer = setTimeout(() => {
-        this.lostSent = true;
-        this.send(engineMessage(false, new Date()), `engine:lost:${Math.floor(Date.now() / 60_000)}`);
+      state.timer = setTimeout(() => {
+        // Removed meanwhile: an engine that is no longer managed is not lost.
+        if (!this.engines.find(engineId)) return void this.lost.delete(engineId);
+        state.sent = true;
+        this.send(engineMessage(false, new Date(), name()), `engine:lost:${engineId}:${Math.floor(Date.now() / 60_000)}`);
       }, ENGINE_LOST_AFTER_MS);
-      this.lostTimer.unref();
+      state.timer.unref();
       return;
     }
-    clearTimeout(this.lostTimer);
-    if (this.lostSent) this.send(engineMessage(true, new Date()), `engine:back:${Math.floor(Date.now() / 60_000)}`);
-    this.lostSent = false;
+    if (state.sent) this.send(engineMessage(true, new Date(), name()), `engine:back:${engineId}:${Math.floor(Date.now() / 60_000)}`);
+    state.sent = false;
   }
 
   private send(message: Outgoing, key: string): void {

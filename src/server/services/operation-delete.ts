@@ -1,3 +1,4 @@
+import type Docker from 'dockerode';
 import { listComposeContainers, removeContainer, stopContainer } from '../docker/containers.js';
 import { networkName } from '../docker/compose-plan.js';
 import { LABEL_PROJECT } from '../docker/labels.js';
@@ -23,40 +24,10 @@ import type { ServiceRow } from './service-store.js';
  */
 export const deleteOperation: Operation = {
   needsService: false,
-  async run({ deps, deployment, row, step, apply }) {
+  async run({ deps, docker, deployment, row, step, apply }) {
     if (!row) return; // gone already: a second delivery of a delete that finished
     const mode = deployment.params?.mode === 'hard' ? 'hard' : 'soft';
-    const mine = (await listComposeContainers(deps.docker)).filter((c) => belongsTo(c, row));
-    // As `compose down`: dependants first, a level at once, each with its own grace period (read for all at once).
-    const scope = concurrencyScope(apply.signal);
-    const grace = new Map<string, number | undefined>();
-    await scope.each(mine, async (c) => grace.set(c.id, await stopGrace(deps.docker, c.id, definedGrace(row, c.key))));
-    // A stopped container's removal changes nothing its dependencies see: it runs beside the next level's stops.
-    const removing: Promise<void>[] = [];
-    try {
-      for (const group of byLevels(row, mine).reverse()) {
-        await scope.eachStop(group, (c) => stopContainer(deps.docker, c.id, c.name, grace.get(c.id)));
-        removing.push(
-          scope.each(group, async (c) => {
-            await removeContainer(deps.docker, c.id, c.name);
-            await step({ action: 'remove', target: c.name });
-          }),
-        );
-      }
-    } finally {
-      await Promise.allSettled(removing);
-    }
-    await Promise.all(removing);
-    await scope.each(projectNetworks(row), async (network) => {
-      await removeNetwork(deps.docker, network);
-      await step({ action: 'remove-network', target: network });
-    });
-    if (mode === 'hard') {
-      await scope.each(await listVolumesByLabel(deps.docker, `${LABEL_PROJECT}=${row.name}`), async (v) => {
-        await removeVolume(deps.docker, v);
-        await step({ action: 'remove-volume', target: v });
-      });
-    }
+    await takeDown(docker, row, step, apply.signal, mode === 'hard');
     await deps.schedules.removeForService(row.id);
     // Before the row: a retry after a crash finds the row and finishes; the folder step is idempotent.
     await step(removeFolder(deps.store.projects, row.name, mode, deployment.id));
@@ -66,6 +37,46 @@ export const deleteOperation: Operation = {
     if (row && error) await deps.store.unmarkDeleting(row.id, error);
   },
 };
+
+/**
+ * What `compose down` does: stops the service's containers in reverse
+ * depends_on levels (each level's at once, each with its own grace period;
+ * all at once when the folder no longer loads), removes each level once it
+ * has stopped, then the project's networks, and the named volumes too when
+ * asked. Idempotent: what is gone already is skipped.
+ */
+export async function takeDown(docker: Docker, row: ServiceRow, step: (s: Step) => Promise<unknown>, signal: AbortSignal, volumes: boolean): Promise<void> {
+  const mine = (await listComposeContainers(docker)).filter((c) => belongsTo(c, row));
+  const scope = concurrencyScope(signal);
+  const grace = new Map<string, number | undefined>();
+  await scope.each(mine, async (c) => grace.set(c.id, await stopGrace(docker, c.id, definedGrace(row, c.key))));
+  // A stopped container's removal changes nothing its dependencies see: it runs beside the next level's stops.
+  const removing: Promise<void>[] = [];
+  try {
+    for (const group of byLevels(row, mine).reverse()) {
+      await scope.eachStop(group, (c) => stopContainer(docker, c.id, c.name, grace.get(c.id)));
+      removing.push(
+        scope.each(group, async (c) => {
+          await removeContainer(docker, c.id, c.name);
+          await step({ action: 'remove', target: c.name });
+        }),
+      );
+    }
+  } finally {
+    await Promise.allSettled(removing);
+  }
+  await Promise.all(removing);
+  await scope.each(projectNetworks(row), async (network) => {
+    await removeNetwork(docker, network);
+    await step({ action: 'remove-network', target: network });
+  });
+  if (volumes) {
+    await scope.each(await listVolumesByLabel(docker, `${LABEL_PROJECT}=${row.name}`), async (v) => {
+      await removeVolume(docker, v);
+      await step({ action: 'remove-volume', target: v });
+    });
+  }
+}
 
 /** The networks the project creates (not external ones), and the default one of older definitions. */
 function projectNetworks(row: ServiceRow): string[] {

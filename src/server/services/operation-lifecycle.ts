@@ -10,14 +10,14 @@ import { containersOf } from './service-view.js';
 
 /** The service's containers as the engine has them now (not the event-fed view: a job acts on the truth). */
 async function containersNow(op: OperationRun, row: ServiceRow): Promise<(ContainerInfo | undefined)[]> {
-  return containersOf(row, await listComposeContainers(op.deps.docker)).infos;
+  return containersOf(row, await listComposeContainers(op.docker)).infos;
 }
 
 /** Start and restart bring up what is missing first, as `docker compose start` cannot but users expect. */
 async function withMissingCreated(op: OperationRun, row: ServiceRow): Promise<ContainerInfo[]> {
   let infos = await containersNow(op, row);
   if (infos.some((c) => !c)) {
-    await applyPlan(op.deps.docker, row, planFor(row.id, row.project, row.dir), op.step, op.apply);
+    await applyPlan(op.docker, row, planFor(row.id, row.project, row.dir), op.step, op.apply);
     infos = await containersNow(op, row);
   }
   return infos.filter((c): c is ContainerInfo => Boolean(c));
@@ -62,7 +62,7 @@ export const startOperation: Operation = {
     const row = op.row!;
     await inLevels(op, byLevels(row, await withMissingCreated(op, row)), async (c) => {
       if (c.state === 'running') return;
-      await startContainer(op.deps.docker, c.id, c.name);
+      await startContainer(op.docker, c.id, c.name);
       await op.step({ action: 'start', target: c.name });
     });
   },
@@ -74,7 +74,7 @@ export const restartOperation: Operation = {
   async run(op) {
     const row = op.row!;
     await inLevels(op, byLevels(row, await withMissingCreated(op, row)), async (c) => {
-      await restartContainer(op.deps.docker, c.id, c.name, await stopGrace(op.deps.docker, c.id, definedGrace(row, c.key)));
+      await restartContainer(op.docker, c.id, c.name, await stopGrace(op.docker, c.id, definedGrace(row, c.key)));
       await op.step({ action: 'restart', target: c.name });
     }, true);
   },
@@ -88,7 +88,7 @@ export const stopOperation: Operation = {
     const infos = (await containersNow(op, row)).filter((c): c is ContainerInfo => Boolean(c));
     await inLevels(op, byLevels(row, infos).reverse(), async (c) => {
       if (c.state !== 'running' && c.state !== 'restarting') return;
-      await stopGracefully(op.deps.docker, c, definedGrace(row, c.key));
+      await stopGracefully(op.docker, c, definedGrace(row, c.key));
       await op.step({ action: 'stop', target: c.name });
     }, true);
   },

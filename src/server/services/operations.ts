@@ -1,8 +1,10 @@
+import type Docker from 'dockerode';
 import type { LastError } from '../../db/schema.js';
 import { applyPlan, type ApplyOptions, type Step } from './apply.js';
 import type { RunnerDeps } from './deploy-runner.js';
 import type { DeploymentKind, DeploymentRow } from './deployment-store.js';
 import { imageUpdateOperation } from './image-update.js';
+import { moveOperation } from './operation-move.js';
 import { deleteOperation } from './operation-delete.js';
 import { recordLastError, restartOperation, startOperation, stopOperation } from './operation-lifecycle.js';
 import { planFor } from './project-loader.js';
@@ -12,6 +14,8 @@ import type { ServiceRow } from './service-store.js';
 /** What one attempt of a deployment works with. */
 export interface OperationRun {
   deps: RunnerDeps;
+  /** The client of the service's engine (of `local` once the service is gone). */
+  docker: Docker;
   deployment: DeploymentRow;
   /** The service as the attempt starts; undefined once deleted. */
   row: ServiceRow | undefined;
@@ -35,10 +39,10 @@ export interface Operation {
 /** Create, update, env change and redeploy: apply the folder as it is now. */
 const applyOperation: Operation = {
   needsService: true,
-  async run({ deps, deployment, row, step, apply }) {
+  async run({ deps, docker, deployment, row, step, apply }) {
     // The folder as it is now: a file edited on the host since the request is what is applied, and recorded.
     await deps.deployments.recordSource(deployment.id, row!.project.yaml ?? null, row!.project.envHash);
-    await applyPlan(deps.docker, row!, planFor(row!.id, row!.project, row!.dir), step, apply);
+    await applyPlan(docker, row!, planFor(row!.id, row!.project, row!.dir), step, apply);
   },
   settle: recordLastError,
 };
@@ -54,5 +58,6 @@ export const OPERATIONS: Record<DeploymentKind, Operation> = {
   restart: restartOperation,
   scheduled: scheduledOperation,
   'image-update': imageUpdateOperation,
+  move: moveOperation,
   delete: deleteOperation,
 };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { HealthStatus, ServiceObject } from '../../shared/schemas.js';
 import type { ContainerInfo } from '../docker/containers.js';
-import type { EngineWatcher } from '../docker/events.js';
+import type { EnginePool } from './engines.js';
 import type { DeploymentStore } from './deployment-store.js';
 import type { ServiceRow, ServiceStore } from './service-store.js';
 import { toServiceObject } from './service-view.js';
@@ -42,13 +42,14 @@ export class ServiceReadView {
 
   constructor(
     private readonly store: ServiceStore,
-    private readonly watcher: EngineWatcher,
+    private readonly engines: EnginePool,
     private readonly deployments: DeploymentStore,
     changes: { on(event: 'change', listener: () => void): unknown },
   ) {
     const bump = () => void this.version++;
-    watcher.on('change', bump);
-    watcher.on('availability', bump);
+    engines.on('change', bump);
+    engines.on('availability', bump);
+    engines.on('engines', bump);
     deployments.on('change', bump);
     changes.on('change', bump);
   }
@@ -74,20 +75,21 @@ export class ServiceReadView {
   private async build(): Promise<ReadSnapshot> {
     const version = this.version;
     const at = Date.now();
-    const [containers, rows, active] = await Promise.all([this.watcher.containers(), this.store.list(), this.deployments.listActive()]);
+    // 503 only when no engine answers; the services of one that does not are `unknown`.
+    const [containers, rows, active] = await Promise.all([this.engines.containers(), this.store.list(), this.deployments.listActive()]);
     const busy = new Set(active.map((d) => d.serviceId));
     const { byService, byProject } = indexContainers(containers);
     const list = rows.map((row) => {
       // What belongsTo() can match: by Capstan's id label, or (adopted) by project name without one.
       const mine = [...(byService.get(row.id) ?? []), ...(row.adopted ? (byProject.get(row.name) ?? []) : [])];
-      return toServiceObject(row, mine, busy.has(row.id));
+      return toServiceObject(row, mine, busy.has(row.id), this.engines.isAvailable(row.engineId));
     });
     const snapshot: ReadSnapshot = {
       rows: new Map(rows.map((r) => [r.id, r])),
       list,
       byId: new Map(list.map((s) => [s.id, s])),
       services: cached(list),
-      health: cached({ services: list.map((s) => ({ id: s.id, name: s.name, status: s.status })) } satisfies HealthStatus),
+      health: cached({ services: list.map((s) => ({ id: s.id, name: s.name, engine_id: s.engine_id, status: s.status })) } satisfies HealthStatus),
     };
     this.built = { version, at, snapshot };
     return snapshot;

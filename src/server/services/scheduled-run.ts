@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
-import type Docker from 'dockerode';
 import type { ScheduleStatus, ScheduleSummary } from '../../shared/schedules.js';
 import { listComposeContainers, restartContainer } from '../docker/containers.js';
-import type { EngineWatcher } from '../docker/events.js';
 import type { Logger } from '../log.js';
 import { belongsTo } from './apply.js';
 import type { AuditLog } from './audit.js';
@@ -17,12 +15,10 @@ import type { ServiceRow, ServiceStore } from './service-store.js';
 import type { JobQueue, ServiceManager } from './services.js';
 
 export interface ScheduledRunDeps {
-  docker: Docker;
   store: ServiceStore;
   schedules: ScheduleStore;
   deployments: DeploymentStore;
   services: ServiceManager;
-  watcher: EngineWatcher;
   audit: AuditLog;
   log: Logger;
   queue: () => ScheduleQueue & JobQueue;
@@ -93,11 +89,11 @@ export const scheduledOperation: Operation = {
 };
 
 async function restartAll(op: OperationRun, row: ServiceRow, summary: ScheduleSummary): Promise<ScheduleStatus> {
-  const mine = (await listComposeContainers(op.deps.docker)).filter((c) => belongsTo(c, row));
+  const mine = (await listComposeContainers(op.docker)).filter((c) => belongsTo(c, row));
   for (const desired of planFor(row.id, row.project, row.dir).containers) {
     const c = mine.find((m) => m.name === desired.name);
     if (!c) continue;
-    await restartContainer(op.deps.docker, c.id, c.name);
+    await restartContainer(op.docker, c.id, c.name);
     summary.restarted.push(c.name);
     await op.step({ action: 'restart', target: c.name });
   }

@@ -47,7 +47,7 @@ function folderHas(projects: ProjectLoader, name: string, rel: string): boolean 
 export async function checkSubmission(
   docker: Docker,
   projects: ProjectLoader,
-  ref: { id: string; name: string; adopted: boolean },
+  ref: { id: string; name: string; adopted: boolean; engineId?: string },
   s: Submission,
   withFolder: boolean,
 ): Promise<Checked> {

@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.js';
 import { services, type LastError, type LegacyDefinition } from '../../db/schema.js';
 import { CapstanError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
+import { LOCAL_ENGINE_ID } from '../../shared/engines.js';
 import type { LoadedProject, ProjectLoader } from './project-loader.js';
 
 export type ServiceRecord = typeof services.$inferSelect;
@@ -42,11 +43,11 @@ export class ServiceStore {
   }
 
   /** A new row for a service whose folder is written. */
-  async insert(name: string, adopted = false): Promise<ServiceRow> {
+  async insert(name: string, adopted = false, engineId = LOCAL_ENGINE_ID): Promise<ServiceRow> {
     const now = new Date();
     const rows = await this.db
       .insert(services)
-      .values({ id: newId(), name, adopted, createdAt: now, updatedAt: now })
+      .values({ id: newId(), name, adopted, engineId, createdAt: now, updatedAt: now })
       .onConflictDoNothing({ target: services.name })
       .returning();
     if (!rows[0]) throw nameTaken(name);
@@ -56,6 +57,13 @@ export class ServiceStore {
   /** The definition changed (its folder was written). */
   async touch(id: string): Promise<ServiceRow> {
     const rows = await this.db.update(services).set({ updatedAt: new Date() }).where(eq(services.id, id)).returning();
+    if (!rows[0]) throw notFound('Service', id);
+    return this.withProject(rows[0]);
+  }
+
+  /** A move's switch: from here on the service is the new engine's. */
+  async setEngine(id: string, engineId: string): Promise<ServiceRow> {
+    const rows = await this.db.update(services).set({ engineId, updatedAt: new Date() }).where(eq(services.id, id)).returning();
     if (!rows[0]) throw notFound('Service', id);
     return this.withProject(rows[0]);
   }

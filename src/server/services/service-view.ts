@@ -48,7 +48,9 @@ export function containersOf(row: ServiceRow, all: ContainerInfo[]): { objects: 
   return { objects, infos };
 }
 
-export function serviceStatus(row: ServiceRow, containers: ContainerObject[], busy: boolean): ServiceObject['status'] {
+/** A service's status; `unknown` while its engine does not answer (what the view holds of it is not current). */
+export function serviceStatus(row: ServiceRow, containers: ContainerObject[], busy: boolean, engineUp = true): ServiceObject['status'] {
+  if (!engineUp) return 'unknown';
   if (busy) return 'deploying';
   if (row.lastError) return 'error';
   const up = containers.filter((c) => c.status === 'running').length;
@@ -56,12 +58,13 @@ export function serviceStatus(row: ServiceRow, containers: ContainerObject[], bu
   return up === containers.length ? 'running' : 'partial';
 }
 
-export function toServiceObject(row: ServiceRow, all: ContainerInfo[], busy: boolean): ServiceObject {
+export function toServiceObject(row: ServiceRow, all: ContainerInfo[], busy: boolean, engineUp = true): ServiceObject {
   const { objects } = containersOf(row, all);
   return {
     id: row.id,
     name: row.name,
-    status: serviceStatus(row, objects, busy),
+    engine_id: row.engineId,
+    status: serviceStatus(row, objects, busy, engineUp),
     containers: objects,
     definition: row.project.ok ? (row.project.project as unknown as Record<string, unknown>) : null,
     definition_errors: row.project.ok ? [] : row.project.issues.map((i) => ({ path: i.path, line: i.line ?? null, message: i.message })),

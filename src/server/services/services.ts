@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import type Docker from 'dockerode';
 import type { ServiceObject } from '../../shared/schemas.js';
-import type { EngineWatcher } from '../docker/events.js';
+import { LOCAL_ENGINE_ID } from '../../shared/engines.js';
+import type { EngineLink, EnginePool } from './engines.js';
 import { CapstanError } from '../errors.js';
 import type { Submission } from './definitions.js';
 import type { DeploymentKind, DeploymentRow, DeploymentStore } from './deployment-store.js';
@@ -47,14 +47,13 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
   readonly view: ServiceReadView;
 
   constructor(
-    private readonly docker: Docker,
+    private readonly engines: EnginePool,
     private readonly store: ServiceStore,
     private readonly deployments: DeploymentStore,
-    private readonly watcher: EngineWatcher,
   ) {
     super();
     this.setMaxListeners(0);
-    this.view = new ServiceReadView(store, watcher, deployments, this);
+    this.view = new ServiceReadView(store, engines, deployments, this);
   }
 
   /** The project folders, as the store reads them. */
@@ -67,9 +66,9 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
   }
 
   async get(id: string): Promise<ServiceObject> {
-    const containers = await this.watcher.containers();
+    const containers = await this.engines.containers();
     const row = await this.store.get(id);
-    return toServiceObject(row, containers, await this.deployments.hasActive(id));
+    return toServiceObject(row, containers, await this.deployments.hasActive(id), this.engines.isAvailable(row.engineId));
   }
 
   async create(s: Submission & { name: string }, actor: string): Promise<Queued> {
@@ -77,12 +76,13 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
     if (this.creating.has(name) || (await this.store.findByName(name))) throw nameTaken(name);
     this.creating.add(name);
     try {
+      const engine = await this.engineFor(s.engineId ?? LOCAL_ENGINE_ID);
       const existed = this.projects.folders.exists(name);
-      const checked = await checkSubmission(this.docker, this.projects, { id: '', name, adopted: false }, s, existed);
+      const checked = await checkSubmission(engine.docker, this.projects, { id: '', name, adopted: false, engineId: engine.id }, s, existed);
       writeChecked(this.projects, name, checked);
       let row: ServiceRow;
       try {
-        row = await this.store.insert(name);
+        row = await this.store.insert(name, false, engine.id);
       } catch (err) {
         if (!existed) this.projects.folders.removeFolder(name);
         throw err;
@@ -96,7 +96,12 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
   async update(id: string, s: Submission, actor: string, kind: DeploymentKind = 'update'): Promise<Queued> {
     const row = await this.writable(id);
     if (s.name !== undefined && s.name !== row.name) throw renameRefused(s.name, row.name);
-    const checked = await checkSubmission(this.docker, this.projects, row, s, true);
+    if (s.engineId !== undefined && s.engineId !== row.engineId) {
+      throw new CapstanError('BAD_REQUEST', 'A service changes engines only by a move', {
+        details: `engine_id: the service is on "${row.engineId}"; POST /api/services/${row.id}/move moves it`,
+      });
+    }
+    const checked = await checkSubmission((await this.engineFor(row.engineId)).docker, this.projects, row, s, true);
     writeChecked(this.projects, row.name, checked);
     return { ...(await this.enqueue(await this.store.touch(id), kind, actor)), warnings: checked.loaded.warnings };
   }
@@ -139,6 +144,23 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
   /** The one-click update: the update a schedule runs (image-update.ts), pulling only images the registry changed. */
   imageUpdate(id: string, actor: string, waitMs = ANSWER_WAIT_MS): Promise<DeploymentRow> {
     return this.operate(id, 'image-update', actor, waitMs);
+  }
+
+  /**
+   * Moves the service to another engine (operation-move.ts): taken down on
+   * its engine, deployed on the other; named volumes stay behind with their data.
+   */
+  async move(id: string, engineId: string, actor: string, waitMs = ANSWER_WAIT_MS): Promise<DeploymentRow> {
+    const row = await this.writable(id);
+    const target = await this.engineFor(engineId);
+    if (target.id === row.engineId) {
+      throw new CapstanError('BAD_REQUEST', 'The service is on that engine already', { details: `engine_id: service ${id} runs on "${engineId}"` });
+    }
+    // Both ends must answer now: a move half done (taken down, not deployed) is not left waiting for an engine.
+    this.engines.requireAvailable(row.engineId);
+    this.engines.requireAvailable(target.id);
+    const { deployment } = await this.enqueue(row, 'move', actor, { from: row.engineId, to: target.id });
+    return this.waitForDeployment(deployment.id, waitMs);
   }
 
   async getEnvironment(id: string): Promise<Record<string, Record<string, string>>> {
@@ -206,6 +228,14 @@ export class ServiceManager extends EventEmitter<{ change: [string] }> {
   /** Another process changed a service (undefined: maybe any, after a lost connection): only the local feed hears it. */
   changedElsewhere(id: string | undefined): void {
     this.emit('change', id ?? '');
+  }
+
+  /** The engine a body names: an unknown id is bad input (400), not a missing resource. */
+  private async engineFor(id: string): Promise<EngineLink> {
+    return this.engines.link(id).catch((err: unknown) => {
+      if ((err as { code?: string }).code !== 'NOT_FOUND') throw err;
+      throw new CapstanError('BAD_REQUEST', 'Unknown engine', { details: `engine_id: no engine with id "${id}"` });
+    });
   }
 
   private async writable(id: string): Promise<ServiceRow> {

@@ -1,12 +1,27 @@
 import type { OverviewEvent, ServiceUsage, StatsEvent, StatsPoint } from '../../shared/stats.js';
 import { CapstanError } from '../errors.js';
-import { hasFigures, type StatsHub, type StatsWatch } from './stats.js';
+import { hasFigures, statsKey, type StatsHub, type StatsWatch } from './stats.js';
 
-/** What says the containers may have changed: the engine watcher's events. */
+/**
+ * What says the containers may have changed: the engine pool's 'change'
+ * (any engine's live view changed, or an engine came or went).
+ */
 export interface ChangeSource {
-  on(event: 'change' | 'availability', listener: () => void): unknown;
-  off(event: 'change' | 'availability', listener: () => void): unknown;
+  on(event: 'change', listener: () => void): unknown;
+  off(event: 'change', listener: () => void): unknown;
 }
+
+/** One container to watch, on its engine; known by statsKey(engineId, id). */
+interface Target {
+  engineId: string;
+  id: string;
+  name: string;
+}
+
+const targetOf = (engineId: string, c: { container_id: string; name: string }): [string, Target] => [
+  statsKey(engineId, c.container_id),
+  { engineId, id: c.container_id, name: c.name },
+];
 
 /** A subscriber that falls this far behind loses its oldest samples, not our memory. */
 const MAX_QUEUED = 2000;
@@ -19,9 +34,9 @@ export const OVERVIEW_INTERVAL_MS = 2000;
 const STALE_MS = 10_000;
 
 interface WatchEvents {
-  history(id: string, name: string, points: StatsPoint[]): void;
-  sample(id: string, name: string, p: StatsPoint): void;
-  ended(id: string, name: string, reason: string): void;
+  history(key: string, t: Target, points: StatsPoint[]): void;
+  sample(key: string, t: Target, p: StatsPoint): void;
+  ended(key: string, t: Target, reason: string): void;
   /** A stopped stream's wait is over: sync again. */
   retry(): void;
 }
@@ -38,24 +53,25 @@ class WatchSet {
 
   constructor(private readonly hub: StatsHub, private readonly events: WatchEvents) {}
 
-  sync(want: Map<string, string>): void {
-    for (const [id, w] of this.held) {
-      if (want.has(id)) continue;
+  /** `want`: statsKey → the container. */
+  sync(want: Map<string, Target>): void {
+    for (const [key, w] of this.held) {
+      if (want.has(key)) continue;
       w.release();
-      this.held.delete(id);
+      this.held.delete(key);
     }
     const now = Date.now();
-    for (const [id, name] of want) {
-      if (this.held.has(id) || (this.backoff.get(id)?.until ?? 0) > now) continue;
-      const w = this.hub.watch(id, name, {
+    for (const [key, t] of want) {
+      if (this.held.has(key) || (this.backoff.get(key)?.until ?? 0) > now) continue;
+      const w = this.hub.watch(t.engineId, t.id, t.name, {
         sample: (p) => {
-          this.backoff.delete(id);
-          this.events.sample(id, name, p);
+          this.backoff.delete(key);
+          this.events.sample(key, t, p);
         },
-        end: (reason) => this.stopped(id, name, reason),
+        end: (reason) => this.stopped(key, t, reason),
       });
-      this.held.set(id, w);
-      if (w.history.length > 0) this.events.history(id, name, w.history);
+      this.held.set(key, w);
+      if (w.history.length > 0) this.events.history(key, t, w.history);
     }
   }
 
@@ -66,12 +82,12 @@ class WatchSet {
     this.timers.clear();
   }
 
-  private stopped(id: string, name: string, reason: string): void {
-    this.held.get(id)?.release();
-    this.held.delete(id);
-    const failures = (this.backoff.get(id)?.failures ?? 0) + 1;
+  private stopped(key: string, t: Target, reason: string): void {
+    this.held.get(key)?.release();
+    this.held.delete(key);
+    const failures = (this.backoff.get(key)?.failures ?? 0) + 1;
     const delay = Math.min(RETRY_MAX_MS, RETRY_MS * 2 ** (failures - 1));
-    this.backoff.set(id, { until: Date.now() + delay, failures });
+    this.backoff.set(key, { until: Date.now() + delay, failures });
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       this.events.retry();
@@ -79,7 +95,7 @@ class WatchSet {
     // A retry is no reason to keep the process up.
     timer.unref();
     this.timers.add(timer);
-    this.events.ended(id, name, reason);
+    this.events.ended(key, t, reason);
   }
 }
 
@@ -144,9 +160,9 @@ export async function* followServiceStats(hub: StatsHub, changes: ChangeSource, 
     bell.ring();
   };
   const watches = new WatchSet(hub, {
-    history: (id, name, samples) => push({ kind: 'samples', container: name, container_id: id, samples }),
-    sample: (id, name, p) => push({ kind: 'samples', container: name, container_id: id, samples: [p] }),
-    ended: (id, name, reason) => push({ kind: 'ended', container: name, container_id: id, reason }),
+    history: (_key, t, samples) => push({ kind: 'samples', container: t.name, container_id: t.id, samples }),
+    sample: (_key, t, p) => push({ kind: 'samples', container: t.name, container_id: t.id, samples: [p] }),
+    ended: (_key, t, reason) => push({ kind: 'ended', container: t.name, container_id: t.id, reason }),
     retry: onChange,
   });
   const resync = async () => {
@@ -158,10 +174,10 @@ export async function* followServiceStats(hub: StatsHub, changes: ChangeSource, 
       lastList = key;
       push({ kind: 'containers', containers });
     }
-    watches.sync(new Map(service.containers.filter(hasFigures).map((c) => [c.container_id, c.name])));
+    // The service's engine as the view has it now: a moved service's containers are watched on the new one.
+    watches.sync(new Map(service.containers.filter(hasFigures).map((c) => targetOf(service.engine_id, c))));
   };
   changes.on('change', onChange);
-  changes.on('availability', onChange);
   try {
     // The first read's failure (an unknown service: 404) reaches the client.
     await resync();
@@ -183,7 +199,6 @@ export async function* followServiceStats(hub: StatsHub, changes: ChangeSource, 
   } finally {
     stop();
     changes.off('change', onChange);
-    changes.off('availability', onChange);
     watches.clear();
   }
 }
@@ -204,28 +219,30 @@ export async function* followOverview(hub: StatsHub, changes: ChangeSource, oute
     dirty = true;
     bell.ring();
   };
-  const keep = (id: string, p: StatsPoint) => {
-    const serviceId = owner.get(id);
-    if (serviceId) latest.set(id, { serviceId, point: p });
+  // Both by statsKey(engine, container id).
+  const keep = (key: string, p: StatsPoint) => {
+    const serviceId = owner.get(key);
+    if (serviceId) latest.set(key, { serviceId, point: p });
   };
   const watches = new WatchSet(hub, {
-    history: (id, _name, points) => keep(id, points.at(-1)!),
-    sample: (id, _name, p) => keep(id, p),
-    ended: (id) => void latest.delete(id),
+    history: (key, _t, points) => keep(key, points.at(-1)!),
+    sample: (key, _t, p) => keep(key, p),
+    ended: (key) => void latest.delete(key),
     retry: onChange,
   });
   const resync = async () => {
     const list = await hub.views.list();
     if (signal.aborted) return;
-    const want = new Map<string, string>();
+    const want = new Map<string, Target>();
     owner = new Map();
     for (const s of list) {
       for (const c of s.containers.filter(hasFigures)) {
-        want.set(c.container_id, c.name);
-        owner.set(c.container_id, s.id);
+        const [key, t] = targetOf(s.engine_id, c);
+        want.set(key, t);
+        owner.set(key, s.id);
       }
     }
-    for (const id of latest.keys()) if (!owner.has(id)) latest.delete(id);
+    for (const key of latest.keys()) if (!owner.has(key)) latest.delete(key);
     watches.sync(want);
   };
   const summary = (): OverviewEvent => {
@@ -242,7 +259,6 @@ export async function* followOverview(hub: StatsHub, changes: ChangeSource, oute
     return { at: now, services: [...byService.values()] };
   };
   changes.on('change', onChange);
-  changes.on('availability', onChange);
   try {
     await resync();
     let next = Date.now();
@@ -262,7 +278,6 @@ export async function* followOverview(hub: StatsHub, changes: ChangeSource, oute
   } finally {
     stop();
     changes.off('change', onChange);
-    changes.off('availability', onChange);
     watches.clear();
   }
 }

@@ -1,8 +1,8 @@
-import type Docker from 'dockerode';
 import type { ContainerObject, ServiceObject } from '../../shared/schemas.js';
 import type { ContainerStats, ServiceStats, StatsPoint } from '../../shared/stats.js';
 import { openStatsStream, readStatsOnce, type StatsStream } from '../docker/stats.js';
 import { CapstanError } from '../errors.js';
+import type { EnginePool } from './engines.js';
 
 /** How far back a new watcher's history reaches. */
 export const HISTORY_MS = 5 * 60_000;
@@ -63,6 +63,8 @@ export interface StatsViews {
 }
 
 interface Feed {
+  /** The engine the container is on, and the key of the feed with the container id (statsKey). */
+  engineId: string;
   id: string;
   name: string;
   listeners: Set<StatsListener>;
@@ -73,6 +75,13 @@ interface Feed {
 }
 
 const ZERO = { cpu_percent: 0, memory_bytes: 0, memory_limit_bytes: 0, net_rx_bytes: 0, net_tx_bytes: 0, block_read_bytes: 0, block_write_bytes: 0, pids: 0 };
+
+/**
+ * What a shared stream is known by: the engine and the container id, as two
+ * engines could reach one daemon (and so name the same container) through
+ * different clients.
+ */
+export const statsKey = (engineId: string, containerId: string) => `${engineId}/${containerId}`;
 
 /** The states in which the engine has figures for a container. */
 export const hasFigures = (c: ContainerObject): c is ContainerObject & { container_id: string } =>
@@ -85,9 +94,9 @@ const figures = (name: string, p: StatsPoint | undefined): ContainerStats => {
 };
 
 /**
- * The engine's stats streams, shared: one stream per container while at
- * least one watcher holds it (a count of listeners), closed when the last
- * leaves. Each container keeps its last minutes of samples, also for a while
+ * The engines' stats streams, shared: one stream per container (of one
+ * engine) while at least one watcher holds it (a count of listeners), closed
+ * when the last leaves. Each stream is opened on the engine the container is on. Each container keeps its last minutes of samples, also for a while
  * after its stream closed, so whoever comes next sees a history at once.
  */
 export class StatsHub {
@@ -96,20 +105,21 @@ export class StatsHub {
   private closed = false;
 
   constructor(
-    private readonly docker: Docker,
+    private readonly engines: EnginePool,
     readonly views: StatsViews,
   ) {}
 
-  /** Joins (or starts) the container's stream. The listener gets every sample after the history returned. */
-  watch(id: string, name: string, listener: StatsListener): StatsWatch {
+  /** Joins (or starts) the stream of a container on an engine. The listener gets every sample after the history returned. */
+  watch(engineId: string, id: string, name: string, listener: StatsListener): StatsWatch {
     if (this.closed) {
       queueMicrotask(() => listener.end('the server is stopping'));
       return { history: [], release: () => {} };
     }
-    let feed = this.feeds.get(id);
+    const key = statsKey(engineId, id);
+    let feed = this.feeds.get(key);
     if (!feed) {
-      feed = { id, name, listeners: new Set(), ring: new SampleRing(), stream: undefined, opening: undefined };
-      this.feeds.set(id, feed);
+      feed = { engineId, id, name, listeners: new Set(), ring: new SampleRing(), stream: undefined, opening: undefined };
+      this.feeds.set(key, feed);
     }
     feed.listeners.add(listener);
     if (!feed.stream && !feed.opening) this.open(feed);
@@ -141,13 +151,18 @@ export class StatsHub {
    */
   async read(serviceId: string): Promise<ServiceStats> {
     const service = await this.views.service(serviceId);
+    const engineId = service.engine_id;
+    // Asked for only when some container needs an engine read: the engine's own failure (gone: 404) then reaches the caller.
+    let docker: ReturnType<EnginePool['docker']> | undefined;
     const containers = await Promise.all(
       service.containers.map(async (c) => {
         if (!hasFigures(c)) return figures(c.name, undefined);
-        const live = this.latest(c.container_id);
+        const live = this.latest(engineId, c.container_id);
         if (live) return figures(c.name, live);
+        docker ??= this.engines.docker(engineId);
+        const client = await docker;
         try {
-          return figures(c.name, await readStatsOnce(this.docker, c.container_id, c.name));
+          return figures(c.name, await readStatsOnce(client, c.container_id, c.name));
         } catch (err) {
           // Removed between the view and the read: it has no figures any more.
           if (err instanceof CapstanError && err.code === 'NOT_FOUND') return figures(c.name, undefined);
@@ -159,8 +174,8 @@ export class StatsHub {
   }
 
   /** A live stream's last sample, when it is fresh. */
-  latest(id: string): StatsPoint | undefined {
-    const feed = this.feeds.get(id);
+  latest(engineId: string, id: string): StatsPoint | undefined {
+    const feed = this.feeds.get(statsKey(engineId, id));
     const last = feed?.stream ? feed.ring.latest() : undefined;
     return last && Date.now() - last.at <= FRESH_MS ? last : undefined;
   }
@@ -187,7 +202,12 @@ export class StatsHub {
       },
       end: (reason: string) => this.ended(feed, reason),
     };
-    openStatsStream(this.docker, feed.id, feed.name, handlers, ctl.signal).then(
+    // The engine's client first (an engine removed meanwhile ends the feed with its 404's words), then its stream.
+    const opened = this.engines.docker(feed.engineId).then((docker) => {
+      if (ctl.signal.aborted) throw new CapstanError('SERVICE_UNAVAILABLE', 'Stats stream abandoned');
+      return openStatsStream(docker, feed.id, feed.name, handlers, ctl.signal);
+    });
+    opened.then(
       (stream) => {
         // Abandoned while it was being made (the last watcher left): close what arrived.
         if (feed.opening !== ctl) return stream.close();

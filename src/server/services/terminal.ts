@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { RawData, WebSocket } from 'ws';
-import type { EngineWatcher } from '../docker/events.js';
+import type { EnginePool } from './engines.js';
 import { endMarkedProcesses, inspectExec, resizeExec, startTtyExec, type ExecState, type TtyExec } from '../docker/exec.js';
 import { CapstanError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -22,8 +22,8 @@ const LOW_WATER = 256 << 10;
 const END_WAIT_MS = 3000;
 
 export interface TerminalDeps {
-  docker: Docker;
-  watcher: EngineWatcher;
+  /** The engines: a terminal runs on its service's. */
+  engines: EnginePool;
   /** The service's row; 404 when unknown. */
   row: (id: string) => Promise<ServiceRow>;
   audit: AuditLog;
@@ -69,6 +69,8 @@ export function parseControlFrame(text: string): { cols: number; rows: number } 
 /** A terminal whose process runs on the engine, not yet joined to a client. */
 export interface PreparedTerminal {
   serviceId: string;
+  /** The client of the engine the process runs on. */
+  docker: Docker;
   container: { id: string; name: string };
   command: string[];
   /** In the process's environment (docker/exec.ts): how its processes are found to end them. */
@@ -88,12 +90,13 @@ export interface TerminalInput {
  * cannot read a refused upgrade's answer, can learn why).
  */
 export async function resolveTerminal(
-  deps: Pick<TerminalDeps, 'row' | 'watcher'>,
+  deps: Pick<TerminalDeps, 'row' | 'engines'>,
   input: TerminalInput,
-): Promise<{ serviceId: string; container: { id: string; name: string }; command: string[] }> {
+): Promise<{ serviceId: string; docker: Docker; container: { id: string; name: string }; command: string[] }> {
   const command = parseCommand(input.cmd);
   const row = await deps.row(input.id);
-  const { objects, infos } = containersOf(row, await deps.watcher.containers());
+  deps.engines.requireAvailable(row.engineId);
+  const { objects, infos } = containersOf(row, await deps.engines.containers());
   let at: number;
   if (input.container !== undefined) {
     at = objects.findIndex((o) => o.name === input.container || o.service === input.container);
@@ -105,7 +108,7 @@ export async function resolveTerminal(
     at = infos.findIndex((i) => i?.state === 'running');
     if (at < 0) throw new CapstanError('CONFLICT', 'No running container', { details: "container: none of the service's containers is running" });
   }
-  return { serviceId: input.id, container: { id: infos[at]!.id, name: objects[at]!.name }, command };
+  return { serviceId: input.id, docker: await deps.engines.docker(row.engineId), container: { id: infos[at]!.id, name: objects[at]!.name }, command };
 }
 
 export type EndedBy = 'process' | 'client' | 'idle' | 'invalid frame' | 'frame too large' | 'shutdown' | 'upgrade failed';
@@ -122,10 +125,10 @@ export class TerminalSessions {
       const [limit, whose] = mine >= MAX_TERMINALS_PER_ACTOR ? [MAX_TERMINALS_PER_ACTOR, 'of yours are'] : [MAX_TERMINALS, 'are'];
       throw new CapstanError('TOO_MANY_REQUESTS', 'Too many terminals open', { details: `${limit} terminals ${whose} open; close one first`, retryAfter: 5 });
     }
-    const { serviceId, container, command } = await resolveTerminal(this.deps, input);
+    const { serviceId, docker, container, command } = await resolveTerminal(this.deps, input);
     const marker = randomBytes(16).toString('hex');
-    const exec = await startTtyExec(this.deps.docker, container.id, command, marker);
-    return { serviceId, container, command, marker, exec };
+    const exec = await startTtyExec(docker, container.id, command, marker);
+    return { serviceId, docker, container, command, marker, exec };
   }
 
   /** The client went away before the upgrade finished: the process must not outlive it. */
@@ -153,11 +156,11 @@ export class TerminalSessions {
  * when the engine knows it.
  */
 async function endTerminalProcess(deps: TerminalDeps, p: PreparedTerminal): Promise<number | null> {
-  const read = () => inspectExec(deps.docker, p.exec.id).catch((): ExecState | null => null);
+  const read = () => inspectExec(p.docker, p.exec.id).catch((): ExecState | null => null);
   let state = await read();
   for (const signal of ['HUP', 'KILL'] as const) {
     if (!state?.running) break;
-    const ran = await endMarkedProcesses(deps.docker, p.container.id, p.marker, signal).catch(() => false);
+    const ran = await endMarkedProcesses(p.docker, p.container.id, p.marker, signal).catch(() => false);
     if (!ran && p.exec.stream.writable) p.exec.stream.write('\x03\x04');
     state = await waitUntilEnded(read, END_WAIT_MS);
   }
@@ -262,7 +265,7 @@ class TerminalSession {
     while (this.wantedSize && !this.ended) {
       const { cols, rows } = this.wantedSize;
       this.wantedSize = undefined;
-      await resizeExec(this.deps.docker, this.p.exec.id, cols, rows).catch((err: unknown) =>
+      await resizeExec(this.p.docker, this.p.exec.id, cols, rows).catch((err: unknown) =>
         this.deps.log.info('terminal resize failed', { service: this.p.serviceId, error: (err as Error).message }),
       );
     }
@@ -286,7 +289,7 @@ class TerminalSession {
     clearTimeout(this.idle);
     let exitCode: number | null;
     if (by === 'process') {
-      const state = await waitUntilEnded(() => inspectExec(this.deps.docker, this.p.exec.id).catch(() => null), 1000);
+      const state = await waitUntilEnded(() => inspectExec(this.p.docker, this.p.exec.id).catch(() => null), 1000);
       exitCode = state && !state.running ? state.exitCode : null;
       if (this.ws.readyState === this.ws.OPEN) this.ws.close(1000, exitCode === null ? 'process ended' : `exit code ${exitCode}`);
       this.p.exec.stream.destroy();

@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { LOCAL_ENGINE_ID } from '../../shared/engines.js';
 import type {
   NetworkObject,
   NetworkPruneInput,
@@ -22,6 +23,7 @@ import {
 } from '../docker/volumes-networks.js';
 import { CapstanError } from '../errors.js';
 import { belongsTo } from './apply.js';
+import type { EnginePool } from './engines.js';
 import type { ServiceRow, ServiceStore } from './service-store.js';
 
 interface User {
@@ -88,19 +90,24 @@ export function matchesLabels(labels: Record<string, string>, filters: string[])
 
 const isPredefined = (n: NetworkInfo) => PREDEFINED_NETWORKS.has(n.name) || n.driver === 'host' || n.driver === 'null';
 
-/** Volumes and networks on the engine: lists with their users, removal refused while used, prune of the unused. */
+/**
+ * Volumes and networks on each engine: lists with their users, removal
+ * refused while used, prune of the unused. Every call acts on one engine
+ * (default `local`); only the services on that engine are named as users or owners.
+ */
 export class VolumeNetworkService {
   constructor(
-    private readonly docker: Docker,
+    private readonly engines: EnginePool,
     private readonly store: ServiceStore,
   ) {}
 
-  async listVolumes(): Promise<VolumeObject[]> {
+  async listVolumes(engineId: string = LOCAL_ENGINE_ID): Promise<VolumeObject[]> {
+    const docker = await this.engines.docker(engineId);
     const [volumes, sizes, attachments, services] = await Promise.all([
-      listVolumes(this.docker),
-      volumeSizes(this.docker),
-      listContainerAttachments(this.docker),
-      this.store.list(),
+      listVolumes(docker),
+      volumeSizes(docker),
+      listContainerAttachments(docker),
+      this.servicesOn(engineId),
     ]);
     const users = usersByName(attachments, services, 'volume');
     return volumes
@@ -118,8 +125,9 @@ export class VolumeNetworkService {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  async listNetworks(): Promise<NetworkObject[]> {
-    const [networks, attachments, services] = await Promise.all([listNetworks(this.docker), listContainerAttachments(this.docker), this.store.list()]);
+  async listNetworks(engineId: string = LOCAL_ENGINE_ID): Promise<NetworkObject[]> {
+    const docker = await this.engines.docker(engineId);
+    const [networks, attachments, services] = await Promise.all([listNetworks(docker), listContainerAttachments(docker), this.servicesOn(engineId)]);
     const users = usersByName(attachments, services, 'network');
     return networks
       .map((n) => ({
@@ -139,12 +147,13 @@ export class VolumeNetworkService {
   }
 
   /** Removes an unused volume; one any container mounts (even stopped) is a 409 naming the users. */
-  async removeVolume(name: string): Promise<void> {
-    const volume = await findVolume(this.docker, name);
-    if (!volume) throw new CapstanError('NOT_FOUND', 'Volume not found', { details: `no volume named "${name}"` });
-    const users = await this.users('volume', name);
+  async removeVolume(name: string, engineId: string = LOCAL_ENGINE_ID): Promise<void> {
+    const docker = await this.engines.docker(engineId);
+    const volume = await findVolume(docker, name);
+    if (!volume) throw new CapstanError('NOT_FOUND', 'Volume not found', { details: `no volume named "${name}" on engine "${engineId}"` });
+    const users = await this.users(docker, engineId, 'volume', name);
     if (users.length > 0) throw inUse('volume', name, describeUsers(users));
-    await removeVolumeByName(this.docker, name).catch((err: unknown) => {
+    await removeVolumeByName(docker, name).catch((err: unknown) => {
       // A container created since the check: the engine refuses and names it.
       if (err instanceof CapstanError && err.code === 'CONFLICT') throw inUse('volume', name, err.details ?? 'a container');
       throw err;
@@ -152,14 +161,15 @@ export class VolumeNetworkService {
   }
 
   /** Removes an unused network; the engine's own (bridge, host, none) never, a used one is a 409. */
-  async removeNetwork(name: string): Promise<void> {
-    const network = (await listNetworks(this.docker)).find((n) => n.name === name);
-    if (!network) throw new CapstanError('NOT_FOUND', 'Network not found', { details: `no network named "${name}"` });
+  async removeNetwork(name: string, engineId: string = LOCAL_ENGINE_ID): Promise<void> {
+    const docker = await this.engines.docker(engineId);
+    const network = (await listNetworks(docker)).find((n) => n.name === name);
+    if (!network) throw new CapstanError('NOT_FOUND', 'Network not found', { details: `no network named "${name}" on engine "${engineId}"` });
     if (isPredefined(network)) throw predefined(name);
-    const users = await this.users('network', name);
+    const users = await this.users(docker, engineId, 'network', name);
     // The engine would let a network go while only stopped containers are attached; they could then never start again.
     if (users.length > 0) throw inUse('network', name, describeUsers(users));
-    await removeNetworkById(this.docker, network.id, name).catch((err: unknown) => {
+    await removeNetworkById(docker, network.id, name).catch((err: unknown) => {
       if (err instanceof CapstanError && err.code === 'CONFLICT') throw inUse('network', name, err.details ?? 'a container');
       throw err;
     });
@@ -171,12 +181,14 @@ export class VolumeNetworkService {
    * so what goes is exactly what the list calls unused.
    */
   async pruneVolumes(input: VolumePruneInput): Promise<VolumePruneResult> {
-    const volumes = await this.listVolumes();
+    const engineId = input.engine_id ?? LOCAL_ENGINE_ID;
+    const docker = await this.engines.docker(engineId);
+    const volumes = await this.listVolumes(engineId);
     const candidates = volumes.filter((v) => !v.in_use && (input.all || v.anonymous) && matchesLabels(v.labels, input.label));
     const deleted: string[] = [];
     let reclaimed = 0;
     for (const v of candidates) {
-      if (await this.tryRemove(() => removeVolumeByName(this.docker, v.name))) {
+      if (await this.tryRemove(() => removeVolumeByName(docker, v.name))) {
         deleted.push(v.name);
         reclaimed += v.size_bytes ?? 0;
       }
@@ -186,18 +198,25 @@ export class VolumeNetworkService {
 
   /** Removes the networks no container is attached to, running or stopped (the engine's prune would take the latter's). */
   async pruneNetworks(input: NetworkPruneInput): Promise<NetworkPruneResult> {
-    const networks = await this.listNetworks();
+    const engineId = input.engine_id ?? LOCAL_ENGINE_ID;
+    const docker = await this.engines.docker(engineId);
+    const networks = await this.listNetworks(engineId);
     const candidates = networks.filter((n) => !n.in_use && !n.predefined && matchesLabels(n.labels, input.label));
     const deleted: string[] = [];
     for (const n of candidates) {
-      if (await this.tryRemove(() => removeNetworkById(this.docker, n.id, n.name))) deleted.push(n.name);
+      if (await this.tryRemove(() => removeNetworkById(docker, n.id, n.name))) deleted.push(n.name);
     }
     return { deleted };
   }
 
-  private async users(kind: Kind, name: string): Promise<User[]> {
-    const [attachments, services] = await Promise.all([listContainerAttachments(this.docker), this.store.list()]);
+  private async users(docker: Docker, engineId: string, kind: Kind, name: string): Promise<User[]> {
+    const [attachments, services] = await Promise.all([listContainerAttachments(docker), this.servicesOn(engineId)]);
     return usersByName(attachments, services, kind).get(name) ?? [];
+  }
+
+  /** The services that run on the engine: what its client lists can belong only to one of them. */
+  private async servicesOn(engineId: string): Promise<ServiceRow[]> {
+    return (await this.store.list()).filter((s) => s.engineId === engineId);
   }
 
   /** One prune removal: an object taken into use or removed since the list stays out of the result, not a failure. */
