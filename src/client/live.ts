@@ -11,7 +11,26 @@ export type LiveService = Omit<Extract<StatusEvent, { kind: 'service' }>, 'kind'
 export type ServiceStatus = LiveService['status'];
 
 const [services, setServices] = createStore<Record<string, LiveService>>({});
-const [engine, setEngine] = createSignal<{ available: boolean; details?: string } | null>(null);
+export interface EngineState {
+  available: boolean;
+  details?: string;
+}
+/** What the live feed last said about each engine, by engine id. */
+const [engineStates, setEngineStates] = createStore<Record<string, EngineState>>({});
+/** The engine from DOCKER_HOST ('local'): the one the header's state and the first-run pages speak of. */
+const engine = (): EngineState | null => engineStates['local'] ?? null;
+/** The engines the live feed says are down, by id. */
+export const downEngines = () => Object.keys(engineStates).filter((id) => engineStates[id]!.available === false).sort();
+/** Drops what the feed said about engines that no longer exist (removed since). */
+export function forgetEngines(existing: string[]): void {
+  const gone = Object.keys(engineStates).filter((id) => !existing.includes(id));
+  if (gone.length) setEngineStates(produce((all) => gone.forEach((id) => delete all[id])));
+}
+let nameOf: (id: string) => string = (id) => id;
+/** The engines list registers how to name an engine in announcements (its name, not its id). */
+export function setEngineNamer(namer: (id: string) => string): void {
+  nameOf = namer;
+}
 const [connected, setConnected] = createSignal(false);
 const [connectionError, setConnectionError] = createSignal<UiError | null>(null);
 const [snapshotSeen, setSnapshotSeen] = createSignal(false);
@@ -21,7 +40,7 @@ const [snapshotSeen, setSnapshotSeen] = createSignal(false);
  */
 const [epoch, setEpoch] = createSignal(0);
 
-export { connected, connectionError, engine, epoch, services, snapshotSeen };
+export { connected, connectionError, engine, engineStates, epoch, services, snapshotSeen };
 
 /**
  * Every service's containers and their states, as one string: it changes
@@ -40,13 +59,16 @@ export const serviceList = () =>
 
 function apply(event: StatusEvent): void {
   if (event.kind === 'engine') {
-    const was = engine()?.available;
-    setEngine(event.details ? { available: event.available, details: event.details } : { available: event.available });
+    const id = event.engine_id;
+    const was = engineStates[id]?.available;
+    const next: EngineState = event.details ? { available: event.available, details: event.details } : { available: event.available };
+    setEngineStates(produce((all) => void (all[id] = next)));
+    const which = id === 'local' && Object.keys(engineStates).length <= 1 ? 'The Docker engine' : `The Docker engine “${nameOf(id)}”`;
     if (event.available && was === false) {
-      announce('The Docker engine is available again');
+      announce(`${which} is available again`);
       setEpoch((n) => n + 1);
     } else if (!event.available && was !== false) {
-      announce('The Docker engine is unavailable');
+      announce(`${which} is unavailable`);
     }
     return;
   }
@@ -66,7 +88,7 @@ async function resync(): Promise<void> {
     const list = await api.services.list.query();
     const next: Record<string, LiveService> = {};
     for (const s of list) {
-      next[s.id] = { id: s.id, name: s.name, status: s.status, containers: s.containers.map((c) => ({ name: c.name, status: c.status, health: c.health })) };
+      next[s.id] = { id: s.id, name: s.name, engine_id: s.engine_id, status: s.status, containers: s.containers.map((c) => ({ name: c.name, status: c.status, health: c.health })) };
     }
     setServices(reconcile(next));
   } catch {
@@ -133,7 +155,7 @@ export function startLiveStatus(): () => void {
     epochPending = false;
     batch(() => {
       setServices(reconcile({}));
-      setEngine(null);
+      setEngineStates(reconcile({}));
       setConnected(false);
       setConnectionError(null);
       setSnapshotSeen(false);
@@ -151,7 +173,7 @@ export function reconnectLiveStatus(): void {
 
 /** The services with a status, counted for the health summary. */
 export function countsByStatus(): Record<ServiceStatus, number> {
-  const counts: Record<ServiceStatus, number> = { running: 0, partial: 0, deploying: 0, stopped: 0, error: 0 };
+  const counts: Record<ServiceStatus, number> = { running: 0, partial: 0, deploying: 0, stopped: 0, error: 0, unknown: 0 };
   for (const s of Object.values(services)) counts[s.status] += 1;
   return counts;
 }

@@ -19,6 +19,7 @@ const Terminal = lazy(() => import('./pages/Terminal.js').then((m) => ({ default
 const Logs = lazy(() => import('./pages/Logs.js').then((m) => ({ default: m.Logs })));
 const Images = lazy(() => import('./pages/Images.js').then((m) => ({ default: m.Images })));
 const Volumes = lazy(() => import('./pages/Volumes.js').then((m) => ({ default: m.Volumes })));
+const Engines = lazy(() => import('./pages/Engines.js').then((m) => ({ default: m.Engines })));
 const Templates = lazy(() => import('./pages/Templates.js').then((m) => ({ default: m.Templates })));
 const Schedules = lazy(() => import('./pages/Schedules.js').then((m) => ({ default: m.Schedules })));
 const Settings = lazy(() => import('./pages/Settings.js').then((m) => ({ default: m.Settings })));
@@ -56,6 +57,7 @@ export const routes: RouteDefinition[] = [
       { path: '/templates/:id?', component: Templates },
       { path: '/images', component: Images },
       { path: '/volumes', component: Volumes },
+      { path: '/engines', component: Engines },
       { path: '/schedules', component: Schedules },
       { path: '/audit', component: Audit },
       {

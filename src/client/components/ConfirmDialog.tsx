@@ -1,4 +1,4 @@
-import { createEffect, type JSX } from 'solid-js';
+import { createEffect, createUniqueId, type JSX } from 'solid-js';
 
 /**
  * A modal confirmation on the native <dialog>: it traps focus, closes on
@@ -15,12 +15,14 @@ export function ConfirmDialog(props: {
   onClose: () => void;
 }) {
   let dialog!: HTMLDialogElement;
+  // Unique: a page may hold several dialogs, and each is named by its own title.
+  const titleId = `dialog-title-${createUniqueId()}`;
   createEffect(() => {
     if (props.open && !dialog.open) dialog.showModal();
     if (!props.open && dialog.open) dialog.close();
   });
   return (
-    <dialog ref={dialog} class="dialog" aria-labelledby="dialog-title" onClose={() => props.onClose()}>
+    <dialog ref={dialog} class="dialog" aria-labelledby={titleId} onClose={() => props.onClose()}>
       <form
         method="dialog"
         onSubmit={(e) => {
@@ -28,7 +30,7 @@ export function ConfirmDialog(props: {
           props.onConfirm();
         }}
       >
-        <h2 id="dialog-title">{props.title}</h2>
+        <h2 id={titleId}>{props.title}</h2>
         <div class="dialog-body">{props.children}</div>
         <div class="dialog-actions">
           <button type="button" onClick={() => props.onClose()}>

@@ -31,7 +31,7 @@ function splitRef(image: string, tag: string): { image: string; tag: string } {
 }
 
 /** Pull an image with a progress bar per layer (images.pull over SSE). */
-export function PullPanel(props: { onPulled: () => void }) {
+export function PullPanel(props: { onPulled: () => void; engineId: string }) {
   const [image, setImage] = createSignal('');
   const [tag, setTag] = createSignal('latest');
   const [layers, setLayers] = createStore<{ order: string[]; byId: Record<string, Layer> }>({ order: [], byId: {} });
@@ -55,7 +55,7 @@ export function PullPanel(props: { onPulled: () => void }) {
     setResult(null);
     setError(null);
     setPulling(`${ref.image}:${ref.tag}`);
-    sub = api.images.pull.subscribe(ref, {
+    sub = api.images.pull.subscribe({ ...ref, engine_id: props.engineId }, {
       onData: (event) => {
         if (event.done) {
           setResult(event);

@@ -15,14 +15,18 @@ const tone: Record<string, string> = {
   removing: 'info',
   error: 'bad',
   dead: 'bad',
+  unknown: 'unknown',
 };
+
+/** Words a bare status would not say: "unknown" alone reads like a bug. */
+const defaultLabel: Record<string, string> = { unknown: 'unknown — engine down' };
 
 /** A status as a word with a coloured dot: colour alone never carries the meaning. */
 export function StatusBadge(props: { status: Status | string; label?: string }) {
   return (
-    <span class={`badge tone-${tone[props.status] ?? 'muted'}`} data-status={props.status}>
+    <span class={`badge tone-${tone[props.status] ?? 'muted'}`} data-status={props.status} title={props.status === 'unknown' ? 'Its Docker engine does not answer: the last state seen is not known to be true' : undefined}>
       <span class="dot" aria-hidden="true" />
-      {props.label ?? props.status}
+      {props.label ?? defaultLabel[props.status] ?? props.status}
     </span>
   );
 }

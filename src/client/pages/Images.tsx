@@ -4,7 +4,10 @@ import type { ImageObject } from '../../shared/images.js';
 import { announce } from '../announce.js';
 import { api, toUiError, type UiError } from '../api.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
+import { EngineField } from '../components/EngineSelect.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
+import { useEngineParam } from '../engine-param.js';
+import { engineName } from '../engines.js';
 import { PullPanel } from '../components/PullPanel.js';
 import { UpdateCheck } from '../components/UpdateCheck.js';
 import { formatBytes, formatDateTime, shortId } from '../format.js';
@@ -14,7 +17,10 @@ import { usePageTitle } from '../title.js';
 /** Images on the engine with what uses them; pull, remove, prune. */
 export function Images() {
   usePageTitle(() => 'Images');
-  const images = createQuery(() => true, () => api.images.list.query());
+  const [engineId, setEngineId] = useEngineParam();
+  const fetched = createQuery(engineId, async (engine_id) => ({ engine_id, list: await api.images.list.query({ engine_id }) }));
+  // Another engine's list is never shown as this one's, even while the new one loads.
+  const images = { ...fetched, data: () => (fetched.data()?.engine_id === engineId() ? fetched.data()!.list : undefined) };
   const [filter, setFilter] = createSignal('');
   const [removing, setRemoving] = createSignal<ImageObject | null>(null);
   const [pruning, setPruning] = createSignal(false);
@@ -35,7 +41,7 @@ export function Images() {
     setBusy(true);
     setError(null);
     try {
-      const r = await api.images.remove.mutate({ id: img.id });
+      const r = await api.images.remove.mutate({ id: img.id, engine_id: engineId() });
       setNotice(`Removed ${img.repo_tags[0] ?? shortId(img.id)}: ${r.untagged.length} tag(s) untagged, ${r.deleted.length} layer(s) deleted.`);
       announce('Image removed');
       void images.refetch();
@@ -51,7 +57,7 @@ export function Images() {
     setBusy(true);
     setError(null);
     try {
-      const r = await api.images.prune.mutate();
+      const r = await api.images.prune.mutate({ engine_id: engineId() });
       setNotice(`Pruned ${r.deleted.length} image layer(s), reclaimed ${formatBytes(r.space_reclaimed)}.`);
       announce('Unused images pruned');
       void images.refetch();
@@ -67,10 +73,13 @@ export function Images() {
     <>
       <div class="page-head">
         <h1>Images</h1>
-        <button type="button" onClick={() => setPruning(true)} disabled={busy()}>Prune dangling images…</button>
+        <div class="head-actions">
+          <EngineField id="images-engine" value={engineId()} onChange={(id) => { setNotice(''); setError(null); setEngineId(id); }} />
+          <button type="button" onClick={() => setPruning(true)} disabled={busy()}>Prune dangling images…</button>
+        </div>
       </div>
       <UpdateCheck />
-      <PullPanel onPulled={() => void images.refetch()} />
+      <PullPanel engineId={engineId()} onPulled={() => void images.refetch()} />
       <Show when={error()}>{(err) => <ErrorBanner error={err()} onRetry={() => void images.refetch()} />}</Show>
       <Show when={images.error()}>{(err) => <ErrorBanner error={err()} onRetry={() => void images.refetch()} />}</Show>
       <p class="notice-ok" role="status">{notice()}</p>
@@ -137,11 +146,11 @@ export function Images() {
       </Show>
       <ConfirmDialog open={removing() !== null} title="Remove this image?" confirmLabel="Remove image" danger busy={busy()} onConfirm={remove} onClose={() => setRemoving(null)}>
         <p>
-          <span class="mono">{removing()?.repo_tags.join(', ') || shortId(removing()?.id ?? '')}</span> will be removed from the engine. Pulling it again downloads it again.
+          <span class="mono">{removing()?.repo_tags.join(', ') || shortId(removing()?.id ?? '')}</span> will be removed from the engine <strong>{engineName(engineId())}</strong>. Pulling it again downloads it again.
         </p>
       </ConfirmDialog>
       <ConfirmDialog open={pruning()} title="Prune dangling images?" confirmLabel="Prune" danger busy={busy()} onConfirm={prune} onClose={() => setPruning(false)}>
-        <p>Removes images that have no tag and no container (usually left behind by updates). Tagged images are kept.</p>
+        <p>Removes the images on <strong>{engineName(engineId())}</strong> that have no tag and no container (usually left behind by updates). Tagged images are kept.</p>
       </ConfirmDialog>
     </>
   );

@@ -4,13 +4,12 @@ import { api } from '../api.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { createListActions } from '../list-actions.js';
-import { containerStates } from '../live.js';
-import { createQuery } from '../query.js';
-import { Owner, plainError, SectionTable, UsedBy } from './Volumes.js';
+import { engineName } from '../engines.js';
+import { createEngineList, Owner, plainError, SectionTable, UsedBy } from './Volumes.js';
 
 /** The networks table of the volumes and networks page; the engine's own networks are shown, never removable. */
-export function NetworksSection() {
-  const networks = createQuery(containerStates, () => api.networks.list.query());
+export function NetworksSection(props: { engineId: string }) {
+  const networks = createEngineList(() => props.engineId, (engine_id) => api.networks.list.query({ engine_id }));
   const [filter, setFilter] = createSignal('');
   const [removing, setRemoving] = createSignal<NetworkObject | null>(null);
   const [pruning, setPruning] = createSignal(false);
@@ -27,14 +26,14 @@ export function NetworksSection() {
     const n = removing();
     if (!n) return;
     void run(async () => {
-      await api.networks.remove.mutate({ name: n.name });
+      await api.networks.remove.mutate({ name: n.name, engine_id: props.engineId });
       return `Removed network ${n.name}.`;
     }, () => setRemoving(null));
   };
 
   const prune = () =>
     void run(async () => {
-      const r = await api.networks.prune.mutate({});
+      const r = await api.networks.prune.mutate({ engine_id: props.engineId });
       return `Pruned ${r.deleted.length} network(s).`;
     }, () => setPruning(false));
 
@@ -88,14 +87,14 @@ export function NetworksSection() {
       </SectionTable>
       <ConfirmDialog open={removing() !== null} title="Remove this network?" confirmLabel="Remove network" danger busy={busy()} onConfirm={remove} onClose={() => setRemoving(null)}>
         <p>
-          <span class="mono">{removing()?.name}</span> will be removed from the engine. A service that needs it creates it again when it is deployed.
+          <span class="mono">{removing()?.name}</span> will be removed from the engine <strong>{engineName(props.engineId)}</strong>. A service that needs it creates it again when it is deployed.
         </p>
         <Show when={removing()?.in_use}>
           <p>Containers are attached to it right now, so it will be refused until they are removed.</p>
         </Show>
       </ConfirmDialog>
       <ConfirmDialog open={pruning()} title="Prune unused networks?" confirmLabel="Prune" danger busy={busy()} onConfirm={prune} onClose={() => setPruning(false)}>
-        <p>Removes the networks no container is attached to, running or stopped. The engine's own networks (bridge, host, none) are kept.</p>
+        <p>Removes the networks on <strong>{engineName(props.engineId)}</strong> that no container is attached to, running or stopped. The engine's own networks (bridge, host, none) are kept.</p>
       </ConfirmDialog>
     </section>
   );

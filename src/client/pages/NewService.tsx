@@ -5,7 +5,9 @@ import { announce } from '../announce.js';
 import { api, isLostAnswer, toUiError, type UiError } from '../api.js';
 import { DefinitionEditor, type Validation } from '../components/DefinitionEditor.js';
 import { EnvEditor } from '../components/EnvEditor.js';
+import { EngineSelect } from '../components/EngineSelect.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
+import { LOCAL_ENGINE_ID } from '../engines.js';
 import { PROJECT_NAME_RE } from '../../shared/compose/names.js';
 import { usePageTitle } from '../title.js';
 
@@ -29,6 +31,7 @@ export function NewService() {
   const [nameTouched, setNameTouched] = createSignal(false);
   const [yaml, setYaml] = createSignal(EXAMPLE);
   const [env, setEnv] = createSignal('');
+  const [engineId, setEngineId] = createSignal(LOCAL_ENGINE_ID);
   const [validation, setValidation] = createSignal<Validation | null>(null);
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<UiError | null>(null);
@@ -81,7 +84,7 @@ export function NewService() {
     setError(null);
     const sent = Date.now();
     try {
-      const created = await api.services.create.mutate({ name: name(), yaml: yaml(), ...(env() ? { env: env() } : {}) });
+      const created = await api.services.create.mutate({ name: name(), yaml: yaml(), engine_id: engineId(), ...(env() ? { env: env() } : {}) });
       announce(`Created ${created.name}; deploying`);
       // The service page shows what the server warned about (an unset variable) above its tabs.
       navigate(`/services/${created.id}?deployment=${created.deployment_id}`, { state: { warnings: created.warnings ?? [] } });
@@ -120,6 +123,10 @@ export function NewService() {
             setNameTouched(true);
           }}
         />
+        <div class="field engine-field">
+          <EngineSelect id="service-engine" label="Engine" value={engineId()} onChange={setEngineId} describedBy="service-engine-help" />
+          <p id="service-engine-help" class="muted small">The Docker engine the containers run on. Moving the service later leaves its volumes' data behind.</p>
+        </div>
         <div class="compose-grid">
           <div class="field">
             <label for="definition">Definition (compose YAML)</label>

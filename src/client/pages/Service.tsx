@@ -6,10 +6,12 @@ import { api, isLostAnswer, toUiError, type UiError } from '../api.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
 import { DeploymentProgress } from '../components/DeploymentProgress.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
+import { MoveService } from '../components/MoveService.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { UpdateBadge } from '../components/UpdateBadge.js';
 import { UpdateButton } from '../components/UpdateButton.js';
-import { services } from '../live.js';
+import { engineName, severalEngines } from '../engines.js';
+import { engineStates, services } from '../live.js';
 import { createQuery } from '../query.js';
 import { ServiceContext } from '../service-context.js';
 import { usePageTitle } from '../title.js';
@@ -65,6 +67,7 @@ export function Service(props: RouteSectionProps) {
   const [busy, setBusy] = createSignal<Action | 'delete' | null>(null);
   const [actionError, setActionError] = createSignal<UiError | null>(null);
   const [confirming, setConfirming] = createSignal(false);
+  const [moving, setMoving] = createSignal(false);
   const [mode, setMode] = createSignal<'soft' | 'hard'>('soft');
   const [typedName, setTypedName] = createSignal('');
 
@@ -176,17 +179,21 @@ export function Service(props: RouteSectionProps) {
                 <span data-testid="service-status">
                   <StatusBadge status={status() ?? s().status} />
                 </span>
+                <a href="/engines" class="badge subtle engine-badge" classList={{ 'tone-muted': engineStates[s().engine_id]?.available !== false, 'tone-unknown': engineStates[s().engine_id]?.available === false }} data-testid="service-engine">
+                  Engine: {engineName(s().engine_id)}
+                </a>
                 <Show when={s().adopted}>
                   <span class="badge subtle tone-muted">adopted</span>
                 </Show>
                 <UpdateBadge serviceId={s().id} />
               </div>
               <div class="btn-group" role="group" aria-label="Service actions">
-                <button type="button" disabled={!!busy() || status() === 'running' || status() === 'deploying'} onClick={() => act('start')}>Start</button>
-                <button type="button" disabled={!!busy() || status() === 'stopped' || status() === 'deploying'} onClick={() => act('stop')}>Stop</button>
-                <button type="button" disabled={!!busy() || status() === 'deploying'} onClick={() => act('restart')}>Restart</button>
-                <button type="button" disabled={!!busy() || status() === 'deploying'} onClick={() => act('redeploy')} title="Apply the definition again: pulls missing images, recreates what drifted">Redeploy</button>
+                <button type="button" disabled={!!busy() || status() === 'running' || status() === 'deploying' || status() === 'unknown'} onClick={() => act('start')}>Start</button>
+                <button type="button" disabled={!!busy() || status() === 'stopped' || status() === 'deploying' || status() === 'unknown'} onClick={() => act('stop')}>Stop</button>
+                <button type="button" disabled={!!busy() || status() === 'deploying' || status() === 'unknown'} onClick={() => act('restart')}>Restart</button>
+                <button type="button" disabled={!!busy() || status() === 'deploying' || status() === 'unknown'} onClick={() => act('redeploy')} title="Apply the definition again: pulls missing images, recreates what drifted">Redeploy</button>
                 <UpdateButton serviceId={s().id} serviceName={s().name} disabled={!!busy() || status() === 'deploying'} onDeployment={(id) => setSearch({ deployment: id })} onError={setActionError} />
+                <button type="button" disabled={!!busy() || status() === 'deploying' || !severalEngines()} title={severalEngines() ? undefined : 'Add another engine first (Engines page)'} onClick={() => setMoving(true)}>Move to another engine…</button>
                 <button type="button" class="danger-outline" disabled={!!busy()} onClick={() => { setMode('soft'); setTypedName(''); setConfirming(true); }}>Delete…</button>
               </div>
             </div>
@@ -231,6 +238,16 @@ export function Service(props: RouteSectionProps) {
             </nav>
             <div class="tab-panel">{props.children}</div>
 
+            <MoveService
+              open={moving()}
+              service={s()}
+              volumes={namedVolumes(s())}
+              onClose={() => setMoving(false)}
+              onMoved={(id) => {
+                if (id) setSearch({ deployment: id });
+                void service.refetch();
+              }}
+            />
             <ConfirmDialog
               open={confirming()}
               title={`Delete ${s().name}?`}

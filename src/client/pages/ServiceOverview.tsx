@@ -3,6 +3,7 @@ import { For, Show } from 'solid-js';
 import { api } from '../api.js';
 import { DeploymentProgress } from '../components/DeploymentProgress.js';
 import { HealthBadge, StatusBadge } from '../components/StatusBadge.js';
+import { engineById, engineName } from '../engines.js';
 import { formatDateTime, shortId } from '../format.js';
 import { createQuery } from '../query.js';
 import { useService } from '../service-context.js';
@@ -76,6 +77,13 @@ export function ServiceOverview() {
             <div><dt>Created</dt><dd>{formatDateTime(s().created_at)}</dd></div>
             <div><dt>Updated</dt><dd>{formatDateTime(s().updated_at)}</dd></div>
             <div><dt>Compose project</dt><dd class="mono">{s().name}</dd></div>
+            <div>
+              <dt>Engine</dt>
+              <dd>
+                <A href="/engines">{engineName(s().engine_id)}</A>
+                <Show when={engineById(s().engine_id)}>{(e) => <span class="muted small mono block">{e().url}</span>}</Show>
+              </dd>
+            </div>
           </dl>
         </div>
       )}

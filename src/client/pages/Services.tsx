@@ -5,29 +5,42 @@ import { api, toUiError, type UiError } from '../api.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { UpdateBadge } from '../components/UpdateBadge.js';
-import { countsByStatus, engine, serviceList, snapshotSeen, type LiveService, type ServiceStatus } from '../live.js';
+import { EngineSelect } from '../components/EngineSelect.js';
+import { engineList, engineName } from '../engines.js';
+import { countsByStatus, downEngines, engine, engineStates, serviceList, snapshotSeen, type LiveService, type ServiceStatus } from '../live.js';
 import { formatBytes } from '../format.js';
 import { formatPercent, useServiceUsage } from '../service-usage.js';
 import { usePageTitle } from '../title.js';
 
 const STATUSES: ServiceStatus[] = ['running', 'partial', 'deploying', 'stopped', 'error'];
-const STATUS_LABEL: Record<ServiceStatus, string> = { running: 'Running', partial: 'Partly running', deploying: 'Deploying', stopped: 'Stopped', error: 'Failed' };
+/** Not a summary card of its own unless some service has it: its engine does not answer. */
+const FILTER_STATUSES: ServiceStatus[] = [...STATUSES, 'unknown'];
+const STATUS_LABEL: Record<ServiceStatus, string> = { running: 'Running', partial: 'Partly running', deploying: 'Deploying', stopped: 'Stopped', error: 'Failed', unknown: 'Unknown (engine down)' };
 
 type Action = 'start' | 'stop' | 'restart';
 
 /** Every service with its live status, the health summary, filters and quick actions. */
 export function Services() {
   usePageTitle(() => 'Services');
-  const [params, setParams] = useSearchParams<{ q?: string; status?: string }>();
+  const [params, setParams] = useSearchParams<{ q?: string; status?: string; engine?: string }>();
   const [busy, setBusy] = createSignal<Record<string, Action | undefined>>({});
   const [actionError, setActionError] = createSignal<{ name: string; error: UiError } | null>(null);
 
   const query = () => (params.q ?? '').trim().toLowerCase();
-  const status = () => (STATUSES.includes(params.status as ServiceStatus) ? (params.status as ServiceStatus) : '');
+  const status = () => (FILTER_STATUSES.includes(params.status as ServiceStatus) ? (params.status as ServiceStatus) : '');
+  const engineFilter = () => params.engine ?? '';
   const visible = createMemo(() =>
-    serviceList().filter((s) => (!query() || s.name.toLowerCase().includes(query())) && (!status() || s.status === status())),
+    serviceList().filter(
+      (s) => (!query() || s.name.toLowerCase().includes(query())) && (!status() || s.status === status()) && (!engineFilter() || s.engine_id === engineFilter()),
+    ),
   );
   const counts = createMemo(countsByStatus);
+  const cards = createMemo(() => (counts().unknown > 0 || status() === 'unknown' ? FILTER_STATUSES : STATUSES));
+  const engineTotal = () => Math.max(Object.keys(engineStates).length, engineList()?.length ?? 0);
+  /** Every engine is down: nothing can be listed or told apart. */
+  const allDown = () => downEngines().length > 0 && downEngines().length >= engineTotal();
+  /** The engines card: the local engine's Up/Down (as before there were several); with several, how many answer. */
+  const engineCount = () => (engine() === null ? '–' : engine()!.available ? 'Up' : 'Down');
   const usage = useServiceUsage();
   /** CPU and memory only where something runs; a service whose first sample has not come yet shows a dash. */
   const live = (s: LiveService) => (running(s) > 0 ? usage(s.id) : undefined);
@@ -61,8 +74,8 @@ export function Services() {
         <A href="/services/new" class="button primary">New service</A>
       </div>
 
-      <section class="summary" aria-label="Health summary">
-        <Index each={STATUSES}>
+      <section class="summary" classList={{ 'with-unknown': cards().length > STATUSES.length }} aria-label="Health summary">
+        <Index each={cards()}>
           {(st) => (
             <button
               type="button"
@@ -75,10 +88,12 @@ export function Services() {
             </button>
           )}
         </Index>
-        <div class="summary-card engine" classList={{ bad: engine()?.available === false }} data-testid="engine-state">
-          <span class="summary-count">{engine() === null ? '–' : engine()!.available ? 'Up' : 'Down'}</span>
-          <span class="summary-label">Docker engine</span>
-        </div>
+        <A href="/engines" class="summary-card engine" classList={{ bad: engine()?.available === false, warn: engine()?.available !== false && downEngines().length > 0 }} data-testid="engine-state">
+          <span class="summary-count">{engineCount()}</span>
+          <span class="summary-label">
+            {engineTotal() > 1 ? `Local engine · ${engineTotal() - downEngines().length}/${engineTotal()} engines up` : 'Docker engine'}
+          </span>
+        </A>
       </section>
 
       <div class="toolbar" role="search">
@@ -90,9 +105,12 @@ export function Services() {
           <span class="sr-only">Filter by status</span>
           <select value={status()} onChange={(e) => setParams({ status: e.currentTarget.value || undefined })}>
             <option value="">All statuses</option>
-            <For each={STATUSES}>{(st) => <option value={st}>{STATUS_LABEL[st]}</option>}</For>
+            <For each={FILTER_STATUSES}>{(st) => <option value={st}>{STATUS_LABEL[st]}</option>}</For>
           </select>
         </label>
+        <div class="inline-field">
+          <EngineSelect id="engine-filter" label="Filter by engine" hideLabel all value={engineFilter()} onChange={(id) => setParams({ engine: id || undefined })} />
+        </div>
       </div>
 
       <Show when={actionError()}>
@@ -112,7 +130,7 @@ export function Services() {
         <Show
           when={serviceList().length > 0}
           fallback={
-            engine()?.available === false ? (
+            allDown() ? (
               <p class="empty">The services cannot be listed while the Docker engine is unavailable.</p>
             ) : (
             <div class="empty-state">
@@ -124,15 +142,18 @@ export function Services() {
           }
         >
           <Show when={visible().length > 0} fallback={<p class="empty">No services match these filters.</p>}>
-            <Show when={engine()?.available === false}>
-              <p class="muted small">Statuses as last seen: they update again when the engine is back.</p>
+            <Show when={downEngines().length > 0}>
+              <p class="muted small">
+                {allDown() ? 'Statuses as last seen: they update again when the engine is back.' : 'Services on an engine that does not answer show as unknown: they update again when it is back.'}
+              </p>
             </Show>
-            <div class="table-wrap" classList={{ stale: engine()?.available === false }}>
+            <div class="table-wrap" classList={{ stale: allDown() }}>
               <table class="table services-table">
                 <thead>
                   <tr>
                     <th scope="col">Name</th>
                     <th scope="col">Status</th>
+                    <th scope="col">Engine</th>
                     <th scope="col">Containers</th>
                     <th scope="col">Health</th>
                     <th scope="col" class="num">CPU</th>
@@ -151,6 +172,9 @@ export function Services() {
                         <td data-label="Status">
                           <StatusBadge status={s.status} />
                         </td>
+                        <td data-label="Engine" data-testid="service-engine">
+                          <A href="/engines" class="engine-link" classList={{ down: engineStates[s.engine_id]?.available === false }}>{engineName(s.engine_id)}</A>
+                        </td>
                         <td data-label="Containers" class="num">
                           {running(s)}/{s.containers.length} running
                         </td>
@@ -159,13 +183,13 @@ export function Services() {
                         <td data-label="Memory" class="num" data-testid="service-memory">{live(s) ? formatBytes(live(s)!.memory_bytes) : '—'}</td>
                         <td class="cell-actions">
                           <div class="btn-group" role="group" aria-label={`Actions for ${s.name}`}>
-                            <button type="button" disabled={!!busy()[s.id] || s.status === 'running' || s.status === 'deploying'} onClick={() => act(s, 'start')} aria-label={`Start ${s.name}`}>
+                            <button type="button" disabled={!!busy()[s.id] || s.status === 'running' || s.status === 'deploying' || s.status === 'unknown'} onClick={() => act(s, 'start')} aria-label={`Start ${s.name}`}>
                               {busy()[s.id] === 'start' ? 'Starting…' : 'Start'}
                             </button>
-                            <button type="button" disabled={!!busy()[s.id] || s.status === 'stopped' || s.status === 'deploying'} onClick={() => act(s, 'stop')} aria-label={`Stop ${s.name}`}>
+                            <button type="button" disabled={!!busy()[s.id] || s.status === 'stopped' || s.status === 'deploying' || s.status === 'unknown'} onClick={() => act(s, 'stop')} aria-label={`Stop ${s.name}`}>
                               {busy()[s.id] === 'stop' ? 'Stopping…' : 'Stop'}
                             </button>
-                            <button type="button" disabled={!!busy()[s.id] || s.status === 'deploying'} onClick={() => act(s, 'restart')} aria-label={`Restart ${s.name}`}>
+                            <button type="button" disabled={!!busy()[s.id] || s.status === 'deploying' || s.status === 'unknown'} onClick={() => act(s, 'restart')} aria-label={`Restart ${s.name}`}>
                               {busy()[s.id] === 'restart' ? 'Restarting…' : 'Restart'}
                             </button>
                           </div>

@@ -1,10 +1,11 @@
 import { A, useLocation, useNavigate, type RouteSectionProps } from '@solidjs/router';
-import { createEffect, createSignal, Match, on, onCleanup, Show, Suspense, Switch } from 'solid-js';
+import { createEffect, createSignal, For, Match, on, onCleanup, Show, Suspense, Switch } from 'solid-js';
 import { announcement } from '../announce.js';
 import { api, isUnauthorized, onSessionEnded, toUiError, type UiError } from '../api.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
 import { Logo } from '../components/Logo.js';
-import { connected, connectionError, engine, reconnectLiveStatus, startLiveStatus } from '../live.js';
+import { engineName, startEngines } from '../engines.js';
+import { connected, connectionError, downEngines, engineStates, reconnectLiveStatus, startLiveStatus } from '../live.js';
 import { setUser, user } from '../session.js';
 
 /** The logged-in frame: session check, header and navigation, live-connection banners, and the page. */
@@ -40,7 +41,10 @@ export function Shell(props: RouteSectionProps) {
     on(
       () => user()?.id,
       (id) => {
-        if (id) onCleanup(startLiveStatus());
+        if (id) {
+          onCleanup(startLiveStatus());
+          onCleanup(startEngines());
+        }
       },
     ),
   );
@@ -92,14 +96,15 @@ export function Shell(props: RouteSectionProps) {
           <NavLink href="/templates">Templates</NavLink>
           <NavLink href="/images">Images</NavLink>
           <NavLink href="/volumes">Volumes &amp; networks</NavLink>
+          <NavLink href="/engines">Engines</NavLink>
           <NavLink href="/schedules">Schedules</NavLink>
           <NavLink href="/audit">Audit log</NavLink>
           <NavLink href="/settings">Settings</NavLink>
         </nav>
         <div class="topbar-end">
-          <span class="conn" classList={{ ok: connected() && engine()?.available !== false, bad: !connected() || engine()?.available === false }} title={connected() ? 'Live updates connected' : 'Live updates disconnected'}>
+          <span class="conn" classList={{ ok: connected() && downEngines().length === 0, bad: !connected() || downEngines().length > 0 }} title={connected() ? 'Live updates connected' : 'Live updates disconnected'}>
             <span class="dot" aria-hidden="true" />
-            <span class="conn-label">{!connected() ? 'Reconnecting' : engine()?.available === false ? 'Engine down' : 'Live'}</span>
+            <span class="conn-label">{!connected() ? 'Reconnecting' : downEngines().length > 1 ? `${downEngines().length} engines down` : downEngines().length ? 'Engine down' : 'Live'}</span>
           </span>
           <span class="user-name" data-testid="current-user">{user()?.username}</span>
           <button type="button" onClick={logout} title={`Signed in as ${user()?.username ?? ""}`}>Log out</button>
@@ -115,11 +120,25 @@ export function Shell(props: RouteSectionProps) {
               />
             )}
           </Match>
-          <Match when={engine()?.available === false}>
-            <ErrorBanner
-              error={{ message: 'The Docker engine is unavailable. Capstan keeps trying and will refresh this page when it is back.', ...(engine()?.details ? { details: engine()!.details! } : {}), code: 'SERVICE_UNAVAILABLE', recoverable: true }}
-              onRetry={reconnectLiveStatus}
-            />
+          <Match when={downEngines().length > 0}>
+            <For each={downEngines()}>
+              {(id) => (
+                <ErrorBanner
+                  error={{
+                    message:
+                      id !== 'local'
+                        ? `The Docker engine “${engineName(id)}” is unavailable: its services show as unknown. Capstan keeps trying and will refresh this page when it is back.`
+                        : Object.keys(engineStates).length <= 1
+                          ? 'The Docker engine is unavailable. Capstan keeps trying and will refresh this page when it is back.'
+                          : 'The Docker engine is unavailable (local, from DOCKER_HOST): its services show as unknown. Capstan keeps trying and will refresh this page when it is back.',
+                    ...(engineStates[id]?.details ? { details: engineStates[id]!.details! } : {}),
+                    code: 'SERVICE_UNAVAILABLE',
+                    recoverable: true,
+                  }}
+                  onRetry={reconnectLiveStatus}
+                />
+              )}
+            </For>
           </Match>
         </Switch>
       </div>

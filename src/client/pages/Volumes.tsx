@@ -3,7 +3,10 @@ import { createMemo, createSignal, For, Show, type JSX } from 'solid-js';
 import type { NetworkObject, VolumeObject } from '../../shared/volumes-networks.js';
 import { api, toUiError, type UiError } from '../api.js';
 import { ConfirmDialog } from '../components/ConfirmDialog.js';
+import { EngineField } from '../components/EngineSelect.js';
 import { ErrorBanner } from '../components/ErrorBanner.js';
+import { useEngineParam } from '../engine-param.js';
+import { engineName } from '../engines.js';
 import { formatBytes } from '../format.js';
 import { createListActions } from '../list-actions.js';
 import { containerStates } from '../live.js';
@@ -16,13 +19,15 @@ type Item = VolumeObject | NetworkObject;
 /** Volumes and networks on the engine, side by side: what uses each, whose it is, remove and prune. */
 export function Volumes() {
   usePageTitle(() => 'Volumes and networks');
+  const [engineId, setEngineId] = useEngineParam();
   return (
     <>
       <div class="page-head">
         <h1>Volumes and networks</h1>
+        <EngineField id="volumes-engine" value={engineId()} onChange={setEngineId} />
       </div>
-      <VolumesSection />
-      <NetworksSection />
+      <VolumesSection engineId={engineId()} />
+      <NetworksSection engineId={engineId()} />
     </>
   );
 }
@@ -106,9 +111,23 @@ export function SectionTable(props: { label: string; count: number | undefined; 
   );
 }
 
-function VolumesSection() {
-  // Read again when a container is created, removed, started or stopped: who uses what stays true without a reload.
-  const volumes = createQuery(containerStates, () => api.volumes.list.query());
+/**
+ * A list read from one engine, again when a container is created, removed, started or stopped (who uses what
+ * stays true without a reload); another engine's list is never shown as this one's, even while it loads.
+ */
+export function createEngineList<T>(engineId: () => string, fetch: (engine_id: string) => Promise<T[]>) {
+  const fetched = createQuery(
+    () => `${engineId()}|${containerStates()}`,
+    async () => {
+      const engine_id = engineId();
+      return { engine_id, list: await fetch(engine_id) };
+    },
+  );
+  return { ...fetched, data: () => (fetched.data()?.engine_id === engineId() ? fetched.data()!.list : undefined) };
+}
+
+function VolumesSection(props: { engineId: string }) {
+  const volumes = createEngineList(() => props.engineId, (engine_id) => api.volumes.list.query({ engine_id }));
   const [filter, setFilter] = createSignal('');
   const [removing, setRemoving] = createSignal<VolumeObject | null>(null);
   const [pruning, setPruning] = createSignal(false);
@@ -127,14 +146,14 @@ function VolumesSection() {
     const v = removing();
     if (!v) return;
     void run(async () => {
-      await api.volumes.remove.mutate({ name: v.name });
+      await api.volumes.remove.mutate({ name: v.name, engine_id: props.engineId });
       return `Removed volume ${v.name}.`;
     }, () => setRemoving(null));
   };
 
   const prune = () =>
     void run(async () => {
-      const r = await api.volumes.prune.mutate({ all: pruneNamed() });
+      const r = await api.volumes.prune.mutate({ all: pruneNamed(), engine_id: props.engineId });
       return `Pruned ${r.deleted.length} volume(s), reclaimed ${formatBytes(r.space_reclaimed)}.`;
     }, () => setPruning(false));
 
@@ -182,14 +201,14 @@ function VolumesSection() {
       <p class="muted small">{volumes.data() ? `${formatBytes(total())} in volumes` : ''}</p>
       <ConfirmDialog open={removing() !== null} title="Remove this volume?" confirmLabel="Remove volume" danger busy={busy()} onConfirm={remove} onClose={() => setRemoving(null)}>
         <p>
-          <span class="mono">{removing()?.name}</span> and all the data in it will be deleted from the engine. This cannot be undone.
+          <span class="mono">{removing()?.name}</span> and all the data in it will be deleted from the engine <strong>{engineName(props.engineId)}</strong>. This cannot be undone.
         </p>
         <Show when={removing()?.in_use}>
           <p>It is in use right now, so it will be refused until the containers using it are removed.</p>
         </Show>
       </ConfirmDialog>
       <ConfirmDialog open={pruning()} title="Prune unused volumes?" confirmLabel="Prune" danger busy={busy()} onConfirm={prune} onClose={() => setPruning(false)}>
-        <p>Removes the volumes no container uses, running or stopped. By default only anonymous volumes (created without a name) go.</p>
+        <p>Removes the volumes on <strong>{engineName(props.engineId)}</strong> that no container uses, running or stopped. By default only anonymous volumes (created without a name) go.</p>
         <label class="inline">
           <input type="checkbox" checked={pruneNamed()} onChange={(e) => setPruneNamed(e.currentTarget.checked)} /> Also remove unused named volumes (their data is lost)
         </label>
