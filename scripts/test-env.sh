@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
 # Gives the test suite a private Docker Engine, a local registry (v2) and a PostgreSQL server.
 #   scripts/test-env.sh [up]          install, start, build images, print env (default)
-#   scripts/test-env.sh stop          stop registry + dockerd + postgres (data is kept)
-#   scripts/test-env.sh stop-docker   stop only dockerd (for outage tests)
-#   scripts/test-env.sh start-docker  start only dockerd
+#   scripts/test-env.sh stop          stop registry + sshd + dockerd + postgres (data is kept)
+#   scripts/test-env.sh stop-docker   stop only dockerd (for outage tests; its TLS listener goes too)
+#   scripts/test-env.sh start-docker  start only dockerd (with the TLS listener it had)
+#   scripts/test-env.sh stop-ssh      stop only the private sshd (and its sessions)
+#   scripts/test-env.sh start-ssh     start only the private sshd
 #   scripts/test-env.sh stop-pg       stop only postgres
 #   scripts/test-env.sh start-pg      start only postgres
 # Progress goes to stderr; `up` prints only KEY=value lines on stdout (also in $DIR/env, mode 0600:
 # it holds the database password). CAPSTAN_TEST_NO_PG=1 makes `up` skip PostgreSQL (a second engine
-# instance does not need its own).
+# instance does not need its own), CAPSTAN_TEST_NO_REGISTRY=1 its registry (it then uses the one on
+# CAPSTAN_TEST_REGISTRY_PORT, default the main instance's 5055; test images are still built locally).
+# A "remote" engine instance (tests of several engines) also gets:
+#   CAPSTAN_TEST_TLS_PORT=P  dockerd listens on tcp://127.0.0.1:P too, mutual TLS; certs generated once in
+#                            $DIR/tls (client set: $DIR/tls/client/{ca,cert,key}.pem, as DOCKER_CERT_PATH holds
+#                            them) and a wrong client set in $DIR/tls-wrong (cert+key from another CA).
+#   CAPSTAN_TEST_SSH_PORT=P  a private sshd on 127.0.0.1:P (root, key only: $DIR/ssh/id_ed25519; the key
+#                            $DIR/ssh/wrong_ed25519 is not authorized) whose sessions have DOCKER_HOST set to
+#                            this dockerd's socket, for `docker system dial-stdio` (docker -H ssh://, dockerode).
+# Both are remembered (dockerd.flags, ssh/sshd_config): start-docker/start-ssh/up without the variables
+# bring back what the instance had; set one to the empty string to drop it.
 set -euo pipefail
 
 DIR=${CAPSTAN_TEST_ENV_DIR:-/tmp/capstan-test-env}
@@ -27,7 +39,8 @@ HTTPD_IMAGE=capstan-test/httpd:latest
 REG_REPO=$REG/capstan/busybox
 PG_PORT=${CAPSTAN_TEST_PG_PORT:-5058}
 PG_USER=capstan PG_DB=capstan_jobs
-PACKAGES=(docker.io docker-registry busybox-static chromium postgresql docker-compose git iproute2 util-linux)
+PACKAGES=(docker.io docker-registry busybox-static chromium postgresql docker-compose git iproute2 util-linux
+  openssh-server openssl)
 
 log() { printf '[test-env] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -92,25 +105,31 @@ launch_dockerd() { # storage-driver iptables(true|false); returns when it answer
     -H "unix://$SOCK" --storage-driver "$1" --iptables="$2" --userland-proxy=true
     --init  # tini as PID 1 forwards SIGTERM: busybox httpd/sleep as PID 1 ignore it (10s stops)
     --default-address-pool "base=$ADDRESS_POOL,size=24")
+  [ -z "$TLS_PORT" ] || args+=(-H "tcp://127.0.0.1:$TLS_PORT" --tlsverify --tlscacert "$DIR/tls/ca.pem"
+    --tlscert "$DIR/tls/server-cert.pem" --tlskey "$DIR/tls/server-key.pem")
   if ensure_bridge; then args+=(--bridge "$BRIDGE"); else log "no 'ip': using default docker0"; fi
   log "starting dockerd ${args[*]}"
   # setsid+nohup: outlives this script; fd 9 (our lock) must not leak into the daemon.
   setsid nohup dockerd "${args[@]}" >>"$DIR/dockerd.log" 2>&1 </dev/null 9>&- &
   local pid=$! i
-  for ((i = 0; i < 120; i++)); do docker_answers && return 0
+  for ((i = 0; i < 120; i++)); do docker_answers && tls_answers && return 0
     alive "$pid" || pidfile_alive "$DIR/dockerd.pid" dockerd || return 1; sleep 0.5; done
   return 1
 }
 
 start_docker() {
   mkdir -p "$DIR/data" "$DIR/exec"
+  [ -z "$TLS_PORT" ] || ensure_tls
   if pidfile_alive "$DIR/dockerd.pid" dockerd; then   # running (maybe still booting): never start a 2nd
-    local i; for ((i = 0; i < 120; i++)); do docker_answers && { log "dockerd already up"; return; }; sleep 0.5; done
-    die "dockerd (pid $(cat "$DIR/dockerd.pid")) runs but does not answer; see $DIR/dockerd.log"
+    if [ "$TLS_PORT" = "$(saved_tls_port)" ]; then
+      local i; for ((i = 0; i < 120; i++)); do docker_answers && tls_answers && { log "dockerd already up"; return; }; sleep 0.5; done
+      die "dockerd (pid $(cat "$DIR/dockerd.pid")) runs but does not answer${TLS_PORT:+ (also checked: TLS port $TLS_PORT)}; see $DIR/dockerd.log"
+    fi
+    log "dockerd runs with TLS port '$(saved_tls_port)', wanted '$TLS_PORT': restarting it"; stop_docker
   fi
   # Reuse flags that worked before, so a restart (outage tests) never goes through a failed try.
   local driver iptables saved=0
-  if [ -f "$DIR/dockerd.flags" ]; then read -r driver iptables <"$DIR/dockerd.flags"; saved=1
+  if [ -f "$DIR/dockerd.flags" ]; then read -r driver iptables _ <"$DIR/dockerd.flags"; saved=1
   else
     driver=${CAPSTAN_TEST_STORAGE_DRIVER:-$(probe_storage)}
     # Without a usable nat table dockerd cannot set up its chains; the userland proxy
@@ -130,9 +149,12 @@ start_docker() {
     tail -n 5 "$DIR/dockerd.log" >&2; stop_pidfile "$DIR/dockerd.pid" dockerd
     driver=vfs iptables=false; launch_dockerd vfs false || fail_docker
   fi
-  echo "$driver $iptables" >"$DIR/dockerd.flags"
-  log "dockerd up (storage=$driver iptables=$iptables)"
+  echo "$driver $iptables ${TLS_PORT:--}" >"$DIR/dockerd.flags"
+  log "dockerd up (storage=$driver iptables=$iptables${TLS_PORT:+ tls=127.0.0.1:$TLS_PORT})"
 }
+# The TLS port the last started dockerd got: 3rd field of dockerd.flags ("-" or absent: none).
+saved_tls_port() { local _d _i t=; [ ! -f "$DIR/dockerd.flags" ] || read -r _d _i t <"$DIR/dockerd.flags"
+  [ "$t" != - ] || t=; echo "$t"; }
 fail_docker() { tail -n 30 "$DIR/dockerd.log" >&2; die "dockerd did not answer on $SOCK within 60s (log above: $DIR/dockerd.log)"; }
 
 stop_pidfile() { # pidfile comm: TERM, wait (dockerd stops its containers first), then KILL
@@ -154,6 +176,133 @@ stop_docker() {
   # behind, which makes `rm -rf $DIR` fail with EBUSY. Deepest first.
   awk -v d="$DIR/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
     umount -l "$m" && log "unmounted leftover $m"; done
+}
+
+# ---- 2b. TLS for dockerd's tcp listener (mutual: the client needs a cert from our CA) ---------
+TLS_DIR=$DIR/tls TLS_WRONG_DIR=$DIR/tls-wrong
+tls_answers() { # true when there is no TLS listener to check
+  [ -z "$TLS_PORT" ] || curl --noproxy '*' -fsS -m 5 -o /dev/null --cacert "$TLS_DIR/client/ca.pem" \
+    --cert "$TLS_DIR/client/cert.pem" --key "$TLS_DIR/client/key.pem" "https://127.0.0.1:$TLS_PORT/_ping" 2>/dev/null
+}
+tls_ca() { # dir subject: a self-signed CA, ca.pem + ca-key.pem
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 -subj "/CN=$2" \
+    -keyout "$1/ca-key.pem" -out "$1/ca.pem" -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+}
+tls_leaf() { # ca-dir key-out cert-out subject extension...: a key and a cert signed by that CA
+  local ca=$1 key=$2 crt=$3 cn=$4; shift 4
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$cn" \
+    -keyout "$key" -out "$crt.csr" 2>/dev/null || return 1
+  printf '%s\n' "$@" >"$crt.ext"
+  openssl x509 -req -in "$crt.csr" -CA "$ca/ca.pem" -CAkey "$ca/ca-key.pem" -CAcreateserial -days 3650 \
+    -extfile "$crt.ext" -out "$crt" 2>/dev/null || return 1
+  rm -f "$crt.csr" "$crt.ext" "$ca/ca.srl"
+}
+ensure_tls() { # generated once, into temp dirs renamed at the end: an existing dir is always complete
+  [ -s "$TLS_DIR/client/key.pem" ] && [ -s "$TLS_WRONG_DIR/key.pem" ] && return 0
+  command -v openssl >/dev/null || die "openssl is missing (package openssl; run \`$0 up\`)"
+  log "generating TLS certificates in $TLS_DIR and $TLS_WRONG_DIR"
+  local t=$TLS_DIR.tmp w=$TLS_WRONG_DIR.tmp
+  rm -rf "$t" "$w" "$TLS_DIR" "$TLS_WRONG_DIR"; (umask 077; mkdir -p "$t/client" "$w/other-ca")
+  tls_ca "$t" capstan-test-ca || die "openssl: cannot create the CA"
+  tls_leaf "$t" "$t/server-key.pem" "$t/server-cert.pem" localhost basicConstraints=CA:FALSE \
+    keyUsage=critical,digitalSignature,keyEncipherment extendedKeyUsage=serverAuth \
+    subjectAltName=IP:127.0.0.1,DNS:localhost || die "openssl: cannot create the server cert"
+  tls_leaf "$t" "$t/client/key.pem" "$t/client/cert.pem" capstan-test-client basicConstraints=CA:FALSE \
+    keyUsage=critical,digitalSignature extendedKeyUsage=clientAuth || die "openssl: cannot create the client cert"
+  cp "$t/ca.pem" "$t/client/ca.pem"
+  # The wrong set trusts the right server (its ca.pem is our CA) but its client cert comes from another
+  # CA, so dockerd refuses the handshake. (That other CA is in other-ca/ca.pem, for tests that want the
+  # client's check of the server to fail instead.)
+  tls_ca "$w/other-ca" capstan-test-other-ca || die "openssl: cannot create the other CA"
+  tls_leaf "$w/other-ca" "$w/key.pem" "$w/cert.pem" capstan-test-client basicConstraints=CA:FALSE \
+    keyUsage=critical,digitalSignature extendedKeyUsage=clientAuth || die "openssl: cannot create the wrong client cert"
+  cp "$t/ca.pem" "$w/ca.pem"; rm -f "$w/other-ca/ca-key.pem"
+  chmod 644 "$t"/*.pem "$t/client"/*.pem "$w"/*.pem "$w/other-ca"/*.pem
+  chmod 600 "$t"/*key.pem "$t/client/key.pem" "$w/key.pem"
+  chmod 755 "$t" "$t/client" "$w" "$w/other-ca"
+  mv "$w" "$TLS_WRONG_DIR"; mv "$t" "$TLS_DIR"
+}
+
+# ---- 2c. private sshd: ssh://root@127.0.0.1:PORT reaches this dockerd -------------------------
+SSH_DIR=$DIR/ssh
+saved_ssh_port() { awk '$1 == "Port" {print $2; exit}' "$SSH_DIR/sshd_config" 2>/dev/null || true; }
+ssh_client() { # key command...: a login as the tests make it (no user config, our known_hosts)
+  local key=$1; shift
+  timeout 20 ssh -F /dev/null -i "$key" -p "$SSH_PORT" -o BatchMode=yes -o IdentitiesOnly=yes \
+    -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$SSH_DIR/known_hosts" -o GlobalKnownHostsFile=/dev/null \
+    -o ConnectTimeout=5 -o LogLevel=ERROR root@127.0.0.1 "$@" </dev/null 9>&-
+}
+ssh_answers() { [ "$(ssh_client "$SSH_DIR/id_ed25519" 'echo "$DOCKER_HOST"' 2>/dev/null)" = "unix://$SOCK" ]; }
+ensure_ssh_keys() { # generated once (temp dir, renamed)
+  [ -s "$SSH_DIR/wrong_ed25519" ] && [ -s "$SSH_DIR/authorized_keys" ] && return 0
+  command -v ssh-keygen >/dev/null || die "ssh-keygen is missing (package openssh-client; run \`$0 up\`)"
+  log "generating ssh keys in $SSH_DIR"
+  local t=$SSH_DIR.tmp k; rm -rf "$t" "$SSH_DIR"; (umask 077; mkdir -p "$t")
+  for k in host_ed25519 id_ed25519 wrong_ed25519; do
+    ssh-keygen -q -t ed25519 -N '' -C "capstan-test-$k" -f "$t/$k" </dev/null || die "ssh-keygen failed"; done
+  cp "$t/id_ed25519.pub" "$t/authorized_keys"
+  mv "$t" "$SSH_DIR"
+}
+ssh_config() { # sshd_config for the current SSH_PORT (rewritten at every start: the port may change)
+  # the host key in known_hosts form ([host]:port, as ssh writes it), for clients that check it
+  echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$SSH_DIR/host_ed25519.pub")" >"$SSH_DIR/known_hosts"
+  cat >"$SSH_DIR/sshd_config" <<EOF
+# written by scripts/test-env.sh: a private sshd for the tests (root by key only, 127.0.0.1 only)
+Port $SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $SSH_DIR/host_ed25519
+PidFile $SSH_DIR/sshd.pid
+AuthorizedKeysFile $SSH_DIR/authorized_keys
+PermitRootLogin prohibit-password
+AllowUsers root
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PermitUserEnvironment no
+X11Forwarding no
+AllowTcpForwarding no
+PrintMotd no
+UseDNS no
+LogLevel INFO
+# docker system dial-stdio (what docker -H ssh:// and dockerode run) must reach this instance's dockerd
+SetEnv DOCKER_HOST=unix://$SOCK
+EOF
+}
+child_pids() { # pid: its live children
+  local f st; for f in /proc/[0-9]*/stat; do read -r st 2>/dev/null <"$f" || continue
+    st=${st##*) }; st=${st#* }; [ "${st%% *}" = "$1" ] || continue; f=${f#/proc/}; echo "${f%/stat}"; done; true
+}
+start_ssh() {
+  [ -n "$SSH_PORT" ] || return 0
+  [ -x /usr/sbin/sshd ] || die "/usr/sbin/sshd is missing (package openssh-server; run \`$0 up\`)"
+  ensure_ssh_keys
+  if pidfile_alive "$SSH_DIR/sshd.pid" sshd; then
+    if [ "$(saved_ssh_port)" = "$SSH_PORT" ]; then
+      local i; for ((i = 0; i < 20; i++)); do ssh_answers && { log "sshd already up"; return; }; sleep 0.5; done
+      tail -n 20 "$SSH_DIR/sshd.log" >&2; die "sshd (pid $(cat "$SSH_DIR/sshd.pid")) runs but a key login on 127.0.0.1:$SSH_PORT fails"
+    fi
+    log "sshd runs on port $(saved_ssh_port), wanted $SSH_PORT: restarting it"; stop_ssh
+  fi
+  rm -f "$SSH_DIR/sshd.pid"; ssh_config
+  mkdir -p /run/sshd; chmod 755 /run/sshd   # its privilege separation dir (normally made by systemd)
+  /usr/sbin/sshd -t -f "$SSH_DIR/sshd_config" 2>>"$SSH_DIR/sshd.log" ||
+    { tail -n 5 "$SSH_DIR/sshd.log" >&2; die "sshd -t rejects $SSH_DIR/sshd_config"; }
+  log "starting sshd on 127.0.0.1:$SSH_PORT"
+  # -D: no daemonizing (setsid+nohup do that, as for dockerd); -e: log to stderr, i.e. our log
+  setsid nohup /usr/sbin/sshd -D -e -f "$SSH_DIR/sshd_config" >>"$SSH_DIR/sshd.log" 2>&1 </dev/null 9>&- &
+  local pid=$! i
+  for ((i = 0; i < 40; i++)); do ssh_answers && { echo "$pid" >"$SSH_DIR/sshd.pid"; log "sshd up"; return 0; }
+    alive "$pid" sshd || break; sleep 0.25; done
+  tail -n 20 "$SSH_DIR/sshd.log" >&2; die "sshd did not accept a key login on 127.0.0.1:$SSH_PORT (log above: $SSH_DIR/sshd.log)"
+}
+stop_ssh() { # the listener and its sessions (a dial-stdio session would otherwise keep its tunnel)
+  local pid kids= k; pid=$(cat "$SSH_DIR/sshd.pid" 2>/dev/null) || return 0
+  ! alive "$pid" sshd || kids=$(child_pids "$pid")
+  stop_pidfile "$SSH_DIR/sshd.pid" sshd
+  for k in $kids; do ! alive "$k" sshd || kill -TERM "$k" 2>/dev/null || true; done
 }
 
 # ---- 3. registry --------------------------------------------------------------
@@ -339,22 +488,32 @@ stop_pg() {
 
 # ---- main ---------------------------------------------------------------------
 cmd=${1:-up}
-case $cmd in up | stop | stop-docker | start-docker | stop-pg | start-pg) ;;
-  *) die "usage: $0 [up|stop|stop-docker|start-docker|stop-pg|start-pg]" ;; esac
+case $cmd in up | stop | stop-docker | start-docker | stop-ssh | start-ssh | stop-pg | start-pg) ;;
+  *) die "usage: $0 [up|stop|stop-docker|start-docker|stop-ssh|start-ssh|stop-pg|start-pg]" ;; esac
 [ "$(id -u)" = 0 ] || die "must run as root (dockerd, apt-get)"
 mkdir -p "$DIR"
 exec 9>"$DIR/.lock"; flock -w 600 9 || die "another test-env.sh holds $DIR/.lock"  # serialise parallel runs
+# Unset: what this instance had before; set (even to ""): that.
+TLS_PORT=${CAPSTAN_TEST_TLS_PORT-$(saved_tls_port)}
+SSH_PORT=${CAPSTAN_TEST_SSH_PORT-$(saved_ssh_port)}
+for p in "$TLS_PORT" "$SSH_PORT"; do [[ -z $p || $p =~ ^[1-9][0-9]{0,4}$ ]] || die "bad port '$p'"; done
 
 case $cmd in
-  stop) stop_pidfile "$DIR/registry.pid" docker-registry; stop_docker; stop_pg ;;
+  stop) stop_pidfile "$DIR/registry.pid" docker-registry; stop_ssh; stop_docker; stop_pg ;;
   stop-docker) stop_docker ;;
   start-docker) start_docker ;;
+  stop-ssh) stop_ssh ;;
+  start-ssh) start_ssh ;;
   stop-pg) stop_pg ;;
   start-pg) ensure_packages; start_pg ;;
   up)
     start=$SECONDS
-    ensure_packages; start_docker; start_registry; build_images; push_images
+    ensure_packages; start_docker
+    [ "${CAPSTAN_TEST_NO_REGISTRY:-}" = 1 ] || start_registry
+    build_images
+    [ "${CAPSTAN_TEST_NO_REGISTRY:-}" = 1 ] || push_images
     [ "${CAPSTAN_TEST_NO_PG:-}" = 1 ] || start_pg
+    start_ssh
     env_text="DOCKER_HOST=unix://$SOCK
 CAPSTAN_TEST_REGISTRY=$REG
 CAPSTAN_TEST_IMAGE=$IMAGE
@@ -362,6 +521,15 @@ CAPSTAN_TEST_HTTPD_IMAGE=$HTTPD_IMAGE
 CAPSTAN_TEST_REGISTRY_IMAGE=$REG_REPO:1"
     [ "${CAPSTAN_TEST_NO_PG:-}" = 1 ] ||
       env_text+=$'\n'"CAPSTAN_TEST_PG_URL=postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB"
+    [ -z "$TLS_PORT" ] || env_text+="
+CAPSTAN_TEST_TLS_URL=tcp://127.0.0.1:$TLS_PORT
+CAPSTAN_TEST_TLS_DIR=$TLS_DIR/client
+CAPSTAN_TEST_TLS_WRONG_DIR=$TLS_WRONG_DIR"
+    [ -z "$SSH_PORT" ] || env_text+="
+CAPSTAN_TEST_SSH_URL=ssh://root@127.0.0.1:$SSH_PORT
+CAPSTAN_TEST_SSH_KEY=$SSH_DIR/id_ed25519
+CAPSTAN_TEST_SSH_WRONG_KEY=$SSH_DIR/wrong_ed25519
+CAPSTAN_TEST_SSH_KNOWN_HOSTS=$SSH_DIR/known_hosts"
     (umask 077; printf '%s\n' "$env_text" >"$DIR/env.tmp") && mv "$DIR/env.tmp" "$DIR/env"
     log "ready in $((SECONDS - start))s (env in $DIR/env)"
     printf '%s\n' "$env_text" ;;

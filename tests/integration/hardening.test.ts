@@ -87,7 +87,7 @@ describe('image references', () => {
       expect400(await create({ a: { image: `/127.0.0.1:${listener.port}/x` } }), /services\.a\.image/);
       expect400(await ctx.s.request('POST', '/api/images/pull', { token: ctx.token, body: { image: bad } }), /image/);
       // The same reference given to the engine client directly: the engine's 301 is an error, not followed.
-      const err = await ctx.s.app.engine.docker
+      const err = await ctx.s.app.engines.find('local')!.docker
         .getImage(bad)
         .inspect()
         .then(
@@ -207,7 +207,7 @@ describe('malformed bodies and queries', () => {
 describe('engine answers', () => {
   it("maps the engine's 400 by its status: \"Timeout in healthcheck\" is bad input, not an unavailable engine", async () => {
     // Past the compose schema (which refuses this itself), straight to the engine through Capstan's docker layer.
-    const err = await createContainer(ctx.s.app.engine.docker, {
+    const err = await createContainer(ctx.s.app.engines.find('local')!.docker, {
       name: uniqueName('hard-hc'),
       Image: image(),
       Healthcheck: { Test: ['CMD', 'true'], Timeout: 500_000 },

@@ -12,7 +12,7 @@ describe('GET /api/health/status against the real engine', () => {
   });
 
   it('reaches the engine: its version is readable through the same client', async () => {
-    const info = await ctx.s.app.engine.version();
+    const info = await ctx.s.app.engines.find('local')!.engine.version();
     expect(info.apiVersion).toMatch(/^\d+\.\d+$/);
   });
 });

@@ -4,6 +4,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { auditLog, registryCredentials } from '../../src/db/schema.js';
 import { ensureImage } from '../../src/server/docker/images.js';
+import { LOCAL_ENGINE_ID } from '../../src/shared/engines.js';
 import { testDocker, uniqueName } from '../helpers/engine.js';
 import { deployAndWait, expectContractError, startTestServer, useServer } from '../helpers/server.js';
 import { collect, testClient } from '../helpers/trpc.js';
@@ -210,6 +211,65 @@ describe('list, remove, prune', () => {
     }
   });
 
+  it('acts on the engine named: a second engine on the same daemon sees the containers but not the services of `local`; an unknown engine is a 404', async () => {
+    const { repo, tag } = fresh();
+    const id = await uniqueImage(repo, tag);
+    const name = uniqueName('imgeng');
+    const { service } = await deployAndWait(ctx.s, ctx.token, 'POST', '/api/services', {
+      name,
+      services: { a: { image: `${repo}:${tag}`, command: ['sleep', '86400'] } },
+    });
+    // The same dockerd through a second engine row: the same containers and images, none of them its services'.
+    const alias = await api('POST', '/api/engines', { name: uniqueName('alias'), url: env().dockerHost });
+    expect(alias.status, alias.text).toBe(201);
+    const other: string = alias.json.id;
+    try {
+      const user = { container_id: service.containers[0].container_id, container_name: service.containers[0].name, state: 'running' };
+      const onLocal = await api('GET', `/api/images?engine_id=${LOCAL_ENGINE_ID}`);
+      expect(onLocal.status, onLocal.text).toBe(200);
+      expect(onLocal.json.find((i: { id: string }) => i.id === id).used_by).toEqual([{ ...user, service_id: service.id, service_name: name }]);
+      const onOther = await api('GET', `/api/images?engine_id=${other}`);
+      expect(onOther.status, onOther.text).toBe(200);
+      expect(onOther.json.find((i: { id: string }) => i.id === id).used_by).toEqual([{ ...user, service_id: null, service_name: null }]);
+
+      // tRPC: no input at all is `local`; an engine id picks that engine.
+      const client = testClient(ctx.s.url, ctx.token);
+      expect((await client.images.list.query()).find((i) => i.id === id)?.used_by[0]?.service_id).toBe(service.id);
+      expect((await client.images.list.query({ engine_id: other })).find((i) => i.id === id)?.used_by[0]?.service_id).toBeNull();
+
+      expectContractError(await api('GET', '/api/images?engine_id=nope'), 404, /^engine_id: /);
+      expectContractError(await api('GET', '/api/images?engine_id=Not%20An%20Id'), 400, /^engine_id: /);
+      expectContractError(await api('POST', '/api/images/pull', { image: repo, tag, engine_id: 'nope' }), 404, /^engine_id: /);
+      expectContractError(await api('POST', '/api/images/prune', { engine_id: 'nope' }), 404, /^engine_id: /);
+      expectContractError(await api('DELETE', `/api/images/${id}?engine_id=nope`), 404, /^engine_id: /);
+      // Through the other engine the container is a foreign one, named as such.
+      expectContractError(await api('DELETE', `/api/images/${id}?engine_id=${other}`), 409, new RegExp(`${service.containers[0].name}(?! \\(service)`));
+      expect(await imageGone(id)).toBe(false);
+      expect((await auditEntries('image.remove')).at(-1)).toMatchObject({ target: `image:${id}`, outcome: 'failure', details: { engine_id: other, code: 'CONFLICT' } });
+      expect((await auditEntries('image.prune')).at(-1)).toMatchObject({ outcome: 'failure', details: { engine_id: 'nope', code: 'NOT_FOUND' } });
+      expect((await auditEntries('image.pull')).at(-1)).toMatchObject({ target: `image:${repo}:${tag}`, outcome: 'failure', details: { engine_id: 'nope' } });
+      // The progress subscription too: an unknown engine ends it with a 404, recorded with the engine.
+      const error = (await collect<any>((h) => client.images.pull.subscribe({ image: repo, tag, engine_id: 'nope' }, h), () => false).then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as { data?: { code?: string } } | undefined;
+      expect(error?.data?.code).toBe('NOT_FOUND');
+      await expect
+        .poll(async () => (await auditEntries('image.pull')).at(-1))
+        .toMatchObject({ target: `image:${repo}:${tag}`, outcome: 'failure', details: { via: 'subscription', engine_id: 'nope', code: 'NOT_FOUND' } });
+      // And on the other engine it pulls there (the same daemon: the image is up to date).
+      const pulled = await collect<any>((h) => client.images.pull.subscribe({ image: `${env().registry}/capstan/busybox`, tag: '1', engine_id: other }, h), (l) => l.some((e) => e.done));
+      expect(pulled.at(-1)).toMatchObject({ done: true, digest: expect.stringMatching(/^sha256:/) });
+      await expect
+        .poll(async () => (await auditEntries('image.pull')).at(-1))
+        .toMatchObject({ target: `image:${env().registry}/capstan/busybox:1`, outcome: 'success', details: { via: 'subscription', engine_id: other } });
+    } finally {
+      await deleteService(service.id);
+      await docker.getImage(id).remove();
+      expect((await api('DELETE', `/api/engines/${other}`)).status).toBe(200);
+    }
+  });
+
   it('removes an unused image by id; then it is a 404', async () => {
     const { repo, tag } = fresh();
     const id = await uniqueImage(repo, tag);
@@ -296,7 +356,7 @@ describe('registry credentials', () => {
     const res = await api('POST', '/api/images/pull', { image: repo, tag });
     expectContractError(res, 500);
     expect(res.json.error).toBe('Stored secret cannot be decrypted');
-    await expect(ensureImage(ctx.s.app.engine.docker, `${repo}:${tag}`)).rejects.toThrow(/cannot be decrypted/);
+    await expect(ensureImage(await ctx.s.app.engines.docker(LOCAL_ENGINE_ID), `${repo}:${tag}`)).rejects.toThrow(/cannot be decrypted/);
     expect((await api('PUT', '/api/registries', { host: host(), username: 'capstan-bot', password })).status).toBe(200);
   });
 

@@ -50,7 +50,7 @@ describe('logs and the TTY flag from the live view', () => {
       .poll(async () => (await api('GET', `/api/services/${serviceId}/logs`)).json.lines?.length, { timeout: 20_000 })
       .toBe(4);
     // The watcher has learnt both flags.
-    const view = await s.app.watcher.containers();
+    const view = await s.app.engines.containers();
     expect(view.find((c) => c.id === ids.term)?.tty).toBe(true);
     expect(view.find((c) => c.id === ids.plain)?.tty).toBe(false);
 
@@ -105,7 +105,7 @@ describe('logs and the TTY flag from the live view', () => {
       await expect
         .poll(async () => (await api('GET', `/api/services/${adopted.json.id}/logs`)).json.lines?.map((l: LogLine) => [l.stream, l.message]))
         .toEqual([['stdout', 'adopted tty']]);
-      await expect.poll(async () => (await s.app.watcher.containers()).find((x) => x.id === c.id)?.tty).toBe(true);
+      await expect.poll(async () => (await s.app.engines.containers()).find((x) => x.id === c.id)?.tty).toBe(true);
       const once = inspects([c.id]).length;
       expect(once).toBeGreaterThanOrEqual(1);
       for (let i = 0; i < 5; i++) expect((await api('GET', `/api/services/${adopted.json.id}/logs`)).json.lines).toHaveLength(1);

@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
 import { inspect, testDocker, uniqueName } from '../helpers/engine.js';
-import { useServer } from '../helpers/server.js';
+import { expectContractError, useServer } from '../helpers/server.js';
 
 const ctx = useServer();
 const docker = testDocker();
@@ -79,6 +79,45 @@ describe('adopting a compose project created directly through the engine', () =>
     expect((await api('GET', `/api/services/${adopted.json.id}`)).json.status).toBe('stopped');
     await api('DELETE', `/api/services/${adopted.json.id}?mode=hard`);
     expect((await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${project}`] } })).length).toBe(0);
+  });
+
+  it('per engine: a project is discovered and adopted on the engine named, and the service runs there', async () => {
+    const project = uniqueName('legacy-eng');
+    const c = await docker.createContainer({
+      name: `${project}-app-1`,
+      Image: inject('testEnv').image,
+      Cmd: ['sleep', '86400'],
+      Labels: { 'com.docker.compose.project': project, 'com.docker.compose.service': 'app', 'com.docker.compose.container-number': '1', 'com.docker.compose.oneoff': 'False' },
+    });
+    await c.start();
+    // The same dockerd through a second engine row.
+    const alias = await api('POST', '/api/engines', { name: uniqueName('alias'), url: inject('testEnv').dockerHost });
+    expect(alias.status, alias.text).toBe(201);
+    const other: string = alias.json.id;
+    let serviceId = '';
+    try {
+      expectContractError(await api('GET', '/api/services/discover?engine_id=nope'), 404, /^engine_id: /);
+      expectContractError(await api('POST', '/api/services/adopt', { project, engine_id: 'nope' }), 404, /^engine_id: /);
+      const found = await api('GET', `/api/services/discover?engine_id=${other}`);
+      expect(found.status, found.text).toBe(200);
+      expect(found.json.find((p: { project: string }) => p.project === project)?.containers).toEqual([expect.objectContaining({ name: `${project}-app-1`, service: 'app' })]);
+
+      const adopted = await api('POST', '/api/services/adopt', { project, engine_id: other });
+      expect(adopted.status, adopted.text).toBe(201);
+      serviceId = adopted.json.id;
+      expect(adopted.json).toMatchObject({ name: project, adopted: true, engine_id: other, warnings: [] });
+      await expect.poll(async () => (await api('GET', `/api/services/${serviceId}`)).json.status, { timeout: 20_000 }).toBe('running');
+
+      // Managed on that engine only: gone from its discovery, still a foreign project on `local`, whose adoption is refused by name.
+      expect((await api('GET', `/api/services/discover?engine_id=${other}`)).json.find((p: { project: string }) => p.project === project)).toBeUndefined();
+      expect((await api('GET', '/api/services/discover')).json.find((p: { project: string }) => p.project === project)).toBeDefined();
+      expectContractError(await api('POST', '/api/services/adopt', { project }), 409, new RegExp(`on engine "${other}"`));
+    } finally {
+      if (serviceId) expect((await api('DELETE', `/api/services/${serviceId}?mode=hard`)).status).toBe(200);
+      else await c.remove({ force: true });
+      await expect.poll(async () => (await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${project}`] } })).length, { timeout: 30_000 }).toBe(0);
+      await expect.poll(async () => (await api('DELETE', `/api/engines/${other}`)).status, { timeout: 30_000 }).toBe(200);
+    }
   });
 
   it('404 for a project that does not exist', async () => {

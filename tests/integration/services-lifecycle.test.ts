@@ -91,7 +91,7 @@ describe('a two-container service on the real engine', () => {
     const list = await api('GET', '/api/services');
     expect(list.json.find((s: { id: string }) => s.id === id)?.status).toBe('running');
     const health = await api('GET', '/api/health/status');
-    expect(health.json.services).toContainEqual({ id, name, status: 'running' });
+    expect(health.json.services).toContainEqual({ id, name, engine_id: 'local', status: 'running' });
   });
 
   it('stops (reverse order), starts and restarts', async () => {

@@ -233,3 +233,60 @@ describe('stats.onOverview', () => {
     await until('the overview stream to close', async () => (s.app.stats.openStreams() === 0 ? true : undefined), 20_000);
   });
 });
+
+describe('a service on another engine', () => {
+  it('its figures and streams come from its own engine; the overview watches both engines at once', async () => {
+    // A second engine: the same dockerd through a proxy of its own, so each engine's requests can be told apart.
+    const proxy2 = await startDockerProxy(inject('testEnv').dockerHost);
+    const added = await api2('POST', '/api/engines', { name: uniqueName('stx-engine'), url: proxy2.dockerHost });
+    expect(added.status, added.text).toBe(201);
+    const engineId: string = added.json.id;
+    let serviceId = '';
+    try {
+      const { service } = await deployAndWait(s, token, 'POST', '/api/services', {
+        name: uniqueName('stx-far'),
+        engine_id: engineId,
+        services: { spin: { image: image(), command: ['sh', '-c', 'while :; do :; done'] } },
+      });
+      serviceId = service.id;
+      const containerId: string = service.containers[0].container_id;
+      const on = (p: DockerProxy, kind: 'true' | 'false') => p.urls().filter((u) => u.startsWith(`/containers/${containerId}/stats`) && u.includes(`stream=${kind}`)).length;
+
+      const res = await api('GET', `/api/services/${serviceId}/stats`);
+      expect(res.status, res.text).toBe(200);
+      expect(res.json.containers).toEqual([expect.objectContaining({ name: service.containers[0].name, pids: expect.any(Number) })]);
+      expect(on(proxy2, 'false')).toBe(1);
+      expect(on(proxy, 'false')).toBe(0);
+
+      const seen = await collect<Tracked<StatsEvent>>(
+        (h) => testClient(s.url, token).stats.onService.subscribe({ id: serviceId }, h as never),
+        (l) => l.some((e) => e.data.kind === 'samples'),
+        30_000,
+      );
+      expect(seen[0]!.data).toEqual({ kind: 'containers', containers: [{ name: service.containers[0].name, service: 'spin', container_id: containerId, status: 'running' }] });
+      expect(on(proxy2, 'true')).toBe(1);
+      expect(on(proxy, 'true')).toBe(0);
+      await until('the engine stream to close', async () => (s.app.stats.openStreams() === 0 ? true : undefined), 20_000);
+
+      const localStreams = streamRequests(busy.containerId);
+      const events = await collect<Tracked<OverviewEvent>>(
+        (h) => testClient(s.url, token).stats.onOverview.subscribe(undefined, h as never),
+        // Several refreshes with both: the first may come from the history the hub kept, before a stream was asked for.
+        (l) => l.filter((e) => [busy.id, serviceId].every((id) => e.data.services.some((u) => u.id === id && u.containers === 1))).length >= 3,
+        30_000,
+      );
+      expect(events.length).toBeGreaterThan(0);
+      expect(streamRequests(busy.containerId) - localStreams).toBe(1);
+      expect(on(proxy2, 'true')).toBe(2);
+      expect(on(proxy, 'true')).toBe(0);
+      await until('the overview streams to close', async () => (s.app.stats.openStreams() === 0 ? true : undefined), 20_000);
+    } finally {
+      if (serviceId) expect((await api('DELETE', `/api/services/${serviceId}?mode=hard`)).status).toBe(200);
+      await until('the service to be gone', async () => ((await api('GET', `/api/services/${serviceId}`)).status === 404 || !serviceId ? true : undefined), 30_000);
+      await until('the engine to be removed', async () => ((await api2('DELETE', `/api/engines/${engineId}`)).status === 200 ? true : undefined), 30_000);
+      await proxy2.close();
+    }
+  });
+});
+
+const api2 = (method: string, path: string, body?: unknown) => s.request(method, path, { token, ...(body === undefined ? {} : { body }) });

@@ -21,7 +21,8 @@ const digests: Record<string, string> = {};
 
 const api = (method: string, path: string, body?: unknown) => s.request(method, path, { token, ...(body === undefined ? {} : { body }) });
 const pulls = () => proxy.urls().filter((u) => u.startsWith('/images/create')).length;
-const entry = (list: { image: string }[], image: string) => list.find((i) => i.image === image) as any;
+/** The entry of an image on an engine (default `local`): each engine has its own. */
+const entry = (list: { image: string; engine_id: string }[], image: string, engineId = 'local') => list.find((i) => i.image === image && i.engine_id === engineId) as any;
 
 
 async function sql(text: string, args: unknown[] = []) {
@@ -63,6 +64,7 @@ describe('update badges', () => {
     const res = await api('POST', '/api/updates/check');
     expect(res.status, res.text).toBe(200);
     expect(entry(res.json.images, ref)).toEqual({
+      engine_id: 'local',
       image: ref,
       service_ids: [serviceId],
       local_digest: digests.v1,
@@ -183,6 +185,59 @@ describe('update badges', () => {
     expect(seen).toContain('image.check images:in-use success');
     expect(seen).toContain(`service.image_update service:${serviceId} success`);
     expect(seen).toContain('service.image_update service:nope failure');
+  });
+
+  it('is per engine and image; an engine that does not answer gets an error on its images, the others are checked', async () => {
+    // A second engine: the same dockerd through a proxy of its own, which can be taken away.
+    let proxy2 = await startDockerProxy(inject('testEnv').dockerHost);
+    const added = await api('POST', '/api/engines', { name: uniqueName('second'), url: proxy2.dockerHost });
+    expect(added.status, added.text).toBe(201);
+    const other: string = added.json.id;
+    let otherService = '';
+    try {
+      const { service } = await deployAndWait(s, token, 'POST', '/api/services', {
+        name: uniqueName('updates-test-other'),
+        engine_id: other,
+        services: { app: { image: ref, command: ['sleep', '86400'] } },
+      });
+      otherService = service.id;
+      expect(service).toMatchObject({ engine_id: other, status: 'running' });
+
+      const check = await api('POST', '/api/updates/check');
+      expect(check.status, check.text).toBe(200);
+      const mine = entry(check.json.images, ref);
+      const theirs = entry(check.json.images, ref, other);
+      expect(mine).toMatchObject({ service_ids: [serviceId], error: null });
+      // One daemon behind both: the same digests, each engine's own services.
+      expect(theirs).toMatchObject({ service_ids: [otherService], error: null, local_digest: mine.local_digest, remote_digest: mine.remote_digest });
+      const onlyOther = await api('GET', `/api/updates?engine_id=${other}`);
+      expect(onlyOther.status, onlyOther.text).toBe(200);
+      expect(onlyOther.json.images.map((i: { engine_id: string }) => i.engine_id)).toEqual([other]);
+
+      await proxy2.close();
+      const down = await api('POST', '/api/updates/check');
+      expect(down.status, down.text).toBe(200);
+      expect(entry(down.json.images, ref)).toMatchObject({ service_ids: [serviceId], error: null });
+      const failed = entry(down.json.images, ref, other);
+      expect(failed).toMatchObject({ service_ids: [otherService], update_available: false, local_digest: null, remote_digest: null });
+      expect(failed.error).toMatch(new RegExp(`^engine "${other}": Docker engine unavailable`));
+      const stored = await s.app.database.client.execute({ sql: 'SELECT engine_id FROM image_update WHERE image = ? ORDER BY engine_id', args: [ref] });
+      expect(stored.rows.map((r) => r.engine_id).sort()).toEqual(['local', other].sort());
+    } finally {
+      // The engine back (a new proxy, the row pointed at it), so the service can go, then the engine.
+      proxy2 = await startDockerProxy(inject('testEnv').dockerHost);
+      expect((await api('PUT', `/api/engines/${other}`, { url: proxy2.dockerHost })).status).toBe(200);
+      if (otherService) {
+        await expect.poll(async () => (await api('DELETE', `/api/services/${otherService}?mode=hard`)).status, { timeout: 30_000 }).toBe(200);
+        await expect.poll(async () => (await api('GET', `/api/services/${otherService}`)).status, { timeout: 30_000 }).toBe(404);
+      }
+      expect((await api('DELETE', `/api/engines/${other}`)).status).toBe(200);
+      await proxy2.close();
+    }
+    // Its rows go with the next check.
+    expect(entry((await api('POST', '/api/updates/check')).json.images, ref, other)).toBeUndefined();
+    const left = await s.app.database.client.execute({ sql: 'SELECT engine_id FROM image_update WHERE image = ?', args: [ref] });
+    expect(left.rows.map((r) => r.engine_id)).toEqual(['local']);
   });
 
   it('the scheduled check has one job; it runs, checks and queues its next run; 0 hours unschedules it', async () => {

@@ -97,6 +97,51 @@ describe("a service's volume and network", () => {
     expect((await auditEntries('network.remove')).at(-1)).toMatchObject({ target: `network:${name}_default`, outcome: 'failure' });
   });
 
+  it('are per engine: a second engine on the same daemon lists them without the services of `local`, and acts only where it is told', async () => {
+    const alias = await api('POST', '/api/engines', { name: uniqueName('alias'), url: env().dockerHost });
+    expect(alias.status, alias.text).toBe(201);
+    const other: string = alias.json.id;
+    try {
+      const container = service.containers[0];
+      // Without a query, and with engine_id=local: the service's own.
+      expect((await findIn('volumes', `${name}_data`))?.used_by).toEqual([service.id]);
+      const local = await api('GET', '/api/volumes?engine_id=local');
+      expect(local.json.find((v: { name: string }) => v.name === `${name}_data`)?.used_by).toEqual([service.id]);
+
+      const volumes = await api('GET', `/api/volumes?engine_id=${other}`);
+      expect(volumes.status, volumes.text).toBe(200);
+      // Still stamped for the service (its labels), but no service of that engine uses it.
+      expect(volumes.json.find((v: { name: string }) => v.name === `${name}_data`)).toMatchObject({
+        used_by: [],
+        in_use: true,
+        service_id: service.id,
+        containers: [{ id: container.container_id, name: container.name, service_id: null, service_name: null }],
+      });
+      const networks = await api('GET', `/api/networks?engine_id=${other}`);
+      expect(networks.status, networks.text).toBe(200);
+      expect(networks.json.find((n: { name: string }) => n.name === `${name}_default`)).toMatchObject({ used_by: [], in_use: true });
+
+      expectContractError(await api('DELETE', `/api/volumes/${name}_data?engine_id=${other}`), 409, new RegExp(`^volume ${name}_data is used by container ${container.name};`));
+      expectContractError(await api('DELETE', `/api/networks/${name}_default?engine_id=${other}`), 409, new RegExp(`container ${container.name}`));
+      expect(await volumeExists(docker, `${name}_data`)).toBe(true);
+      expect((await auditEntries('volume.remove')).at(-1)).toMatchObject({ outcome: 'failure', details: { engine_id: other, code: 'CONFLICT' } });
+
+      for (const [method, path, body] of [
+        ['GET', '/api/volumes?engine_id=nope'],
+        ['GET', '/api/networks?engine_id=nope'],
+        ['DELETE', `/api/volumes/${name}_data?engine_id=nope`],
+        ['DELETE', `/api/networks/${name}_default?engine_id=nope`],
+        ['POST', '/api/volumes/prune', { engine_id: 'nope' }],
+        ['POST', '/api/networks/prune', { engine_id: 'nope' }],
+      ] as const) {
+        expectContractError(await api(method, path, body), 404, /^engine_id: /);
+      }
+      expect((await auditEntries('network.prune')).at(-1)).toMatchObject({ outcome: 'failure', details: { engine_id: 'nope' } });
+    } finally {
+      expect((await api('DELETE', `/api/engines/${other}`)).status).toBe(200);
+    }
+  });
+
   it('a prune keeps them, even with everything unused allowed', async () => {
     const res = await api('POST', '/api/volumes/prune', { all: true, label: [`com.docker.compose.project=${name}`] });
     expect(res.status, res.text).toBe(200);

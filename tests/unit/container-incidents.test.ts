@@ -9,6 +9,7 @@ describe('container incidents', () => {
   let detector: IncidentDetector;
   let clock: number;
   const ev = (action: string, extra: Partial<ContainerEvent> = {}): ContainerEvent => ({
+    engineId: 'local',
     action,
     containerId: 'c0ffee0000000000',
     name: 'blog-web-1',

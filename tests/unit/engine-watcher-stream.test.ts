@@ -40,7 +40,7 @@ describe('EngineWatcher', () => {
   it('survives its event stream failing during the first listing, and reconnects', async () => {
     const engine = standIn();
     engine.holdListing();
-    const watcher = new EngineWatcher(engine.docker, silentLogger);
+    const watcher = new EngineWatcher('local', engine.docker, silentLogger);
     const uncaught: unknown[] = [];
     const onUncaught = (err: unknown) => uncaught.push(err);
     process.on('uncaughtException', onUncaught);

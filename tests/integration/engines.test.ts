@@ -1,0 +1,217 @@
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { testDocker, uniqueName } from '../helpers/engine.js';
+import { startRemoteDockerd, startRemoteEngine, stopRemoteDockerd, type RemoteEngine } from '../helpers/remote-engine.js';
+import { deployAndWait, expectContractError, recordingLogger, startTestServer, waitForDeployment, type TestServer } from '../helpers/server.js';
+import { openSse, type SseConnection } from '../helpers/sse.js';
+
+/**
+ * Three real engines: the shared private dockerd (`local`), a second private
+ * dockerd over tcp://127.0.0.1 with TLS, and the same second dockerd again
+ * over ssh to 127.0.0.1 (Debian's sshd on a private port). One Capstan for
+ * the whole file; the second dockerd is stopped and started again once.
+ */
+let s: TestServer;
+let token: string;
+let remote: RemoteEngine;
+let remoteDocker: Docker;
+const local = testDocker();
+const logged = recordingLogger();
+const ids = { tcp: '', ssh: '' };
+const svc = { local: '', tcp: '', ssh: '' };
+
+const busybox = () => inject('testEnv').image;
+const sleeper = (name: string, engineId: string | undefined, extra: Record<string, unknown> = {}) => ({
+  name,
+  ...(engineId ? { engine_id: engineId } : {}),
+  services: { app: { image: busybox(), command: ['sleep', '86400'], restart: 'unless-stopped', environment: { GREETING: 'hello' }, ...extra } },
+});
+const byLabel = async (docker: Docker, serviceId: string) =>
+  docker.listContainers({ all: true, filters: { label: [`io.capstan.service-id=${serviceId}`] } });
+
+beforeAll(async () => {
+  remote = startRemoteEngine();
+  remoteDocker = new Docker({ socketPath: new URL(remote.socket).pathname });
+  s = await startTestServer({}, undefined, {}, logged.logger);
+  token = await s.login();
+}, 300_000);
+afterAll(async () => {
+  startRemoteDockerd();
+  for (const id of Object.values(svc)) if (id) await s?.request('DELETE', `/api/services/${id}?mode=hard`, { token });
+  await s?.dispose();
+});
+
+describe('engines as data', () => {
+  it('adds a TLS engine and an ssh engine after testing each; credentials are never returned', async () => {
+    const tcp = await s.request('POST', '/api/engines', { token, body: { name: 'remote-tls', url: remote.tcpUrl, tls: remote.tls } });
+    expect(tcp.status, tcp.text).toBe(201);
+    expect(tcp.json).toMatchObject({ name: 'remote-tls', kind: 'tcp', tls: true, builtin: false });
+    ids.tcp = tcp.json.id;
+    const ssh = await s.request('POST', '/api/engines', { token, body: { name: 'remote-ssh', url: remote.sshUrl, ssh: { private_key: remote.sshKey } } });
+    expect(ssh.status, ssh.text).toBe(201);
+    // Trust on first use: the host key seen by the connection test is required from then on.
+    expect(ssh.json.ssh_host_key).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    ids.ssh = ssh.json.id;
+
+    await expect.poll(async () => (await s.request('GET', '/api/engines', { token })).json.filter((e: any) => e.available).length, { timeout: 30_000 }).toBe(3);
+    const list = await s.request('GET', '/api/engines', { token });
+    // `local` first, then by name.
+    expect(list.json.map((e: any) => e.id)).toEqual(['local', ids.ssh, ids.tcp]);
+    expect(list.json[0]).toMatchObject({ id: 'local', builtin: true });
+    const info = await remoteDocker.version();
+    for (const e of list.json) expect(e.version).toBe(e.id === 'local' ? (await local.version()).Version : info.Version);
+    // Neither PEM text nor a key leaves the server, in any answer.
+    for (const text of [tcp.text, ssh.text, list.text]) expect(text).not.toMatch(/BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)/);
+    const test = await s.request('POST', '/api/engines/test', { token, body: { name: 'x', url: remote.sshUrl, ssh: { private_key: remote.sshKey } } });
+    expect(test.json).toMatchObject({ ok: true, ssh_host_key: ssh.json.ssh_host_key, version: info.Version });
+  });
+
+  it('refuses bad input with a clear error and saves nothing', async () => {
+    const before = (await s.request('GET', '/api/engines', { token })).json.length;
+    const cases: [unknown, RegExp][] = [
+      [{ name: 'nowhere', url: 'tcp://127.0.0.1:1' }, /^url: .*ECONNREFUSED/],
+      [{ name: 'wrong-certs', url: remote.tcpUrl, tls: remote.wrongTls }, /^tls: /],
+      [{ name: 'no-certs', url: remote.tcpUrl }, /^url: /],
+      [{ name: 'wrong-key', url: remote.sshUrl, ssh: { private_key: remote.wrongSshKey } }, /^ssh\.private_key: the host refused the key/],
+      [{ name: 'not-a-key', url: remote.sshUrl, ssh: { private_key: '-----BEGIN OPENSSH PRIVATE KEY-----\nnope\n-----END OPENSSH PRIVATE KEY-----\n' } }, /^ssh\.private_key: /],
+      [{ name: 'pinned-wrong', url: remote.sshUrl, ssh: { private_key: remote.sshKey, host_key: `SHA256:${'A'.repeat(43)}` } }, /^ssh\.host_key: expected/],
+      [{ name: 'no-key', url: remote.sshUrl }, /^ssh\.private_key: required/],
+      [{ name: 'tls-on-unix', url: remote.socket, tls: remote.tls }, /^tls: only for tcp/],
+      [{ name: 'ftp', url: 'ftp://127.0.0.1' }, /^url: the scheme "ftp"/],
+      [{ name: 'password', url: 'ssh://root:secret@127.0.0.1:22', ssh: { private_key: remote.sshKey } }, /^url: put no password/],
+      [{ name: 'remote-tls', url: remote.socket }, /^name: an engine named "remote-tls" exists/],
+    ];
+    for (const [body, details] of cases) {
+      const res = await s.request('POST', '/api/engines', { token, body });
+      expect([400, 409], res.text).toContain(res.status);
+      expectContractError(res, res.status, details);
+    }
+    expect((await s.request('GET', '/api/engines', { token })).json.length).toBe(before);
+    // The failed attempts logged nothing of the keys they carried.
+    expect(logged.lines.join('\n')).not.toMatch(/PRIVATE KEY|secret@/);
+
+    expectContractError(await s.request('GET', '/api/engines/nope', { token }), 404);
+    expectContractError(await s.request('PUT', '/api/engines/local', { token, body: { name: 'other' } }), 409);
+    expectContractError(await s.request('DELETE', '/api/engines/local', { token }), 409);
+    const name = uniqueName('ghost');
+    expectContractError(await s.request('POST', '/api/services', { token, body: sleeper(name, 'nope') }), 400, /^engine_id: no engine/);
+    expect((await s.request('GET', '/api/services', { token })).json.some((x: any) => x.name === name)).toBe(false);
+  });
+});
+
+describe('a service on each engine', () => {
+  it('deploys on its own engine only, and reads, logs and stats come from there', async () => {
+    for (const key of ['local', 'tcp', 'ssh'] as const) {
+      const { service, deployment } = await deployAndWait(s, token, 'POST', '/api/services', sleeper(uniqueName(`on-${key}`), key === 'local' ? undefined : ids[key]));
+      expect(deployment.status, JSON.stringify(deployment.error)).toBe('succeeded');
+      expect(service).toMatchObject({ engine_id: key === 'local' ? 'local' : ids[key], status: 'running' });
+      svc[key] = service.id;
+    }
+    // Through the Engine API: each service's containers are on its engine and nowhere else.
+    expect((await byLabel(local, svc.local)).length).toBe(1);
+    expect((await byLabel(remoteDocker, svc.local)).length).toBe(0);
+    for (const key of ['tcp', 'ssh'] as const) {
+      expect((await byLabel(remoteDocker, svc[key])).map((c) => c.State)).toEqual(['running']);
+      expect((await byLabel(local, svc[key])).length).toBe(0);
+    }
+    const health = await s.request('GET', '/api/health/status', { token });
+    expect(health.json.services.filter((x: any) => Object.values(svc).includes(x.id)).map((x: any) => [x.engine_id, x.status]).sort()).toEqual(
+      [['local', 'running'], [ids.tcp, 'running'], [ids.ssh, 'running']].sort(),
+    );
+
+    for (const key of ['tcp', 'ssh'] as const) {
+      const env = await s.request('GET', `/api/services/${svc[key]}/env`, { token });
+      expect(env.json.environment.app).toMatchObject({ GREETING: 'hello' });
+      const stats = await s.request('GET', `/api/services/${svc[key]}/stats`, { token });
+      expect(stats.status, stats.text).toBe(200);
+      expect(stats.json.containers[0].memory_bytes).toBeGreaterThan(0);
+      const logs = await s.request('GET', `/api/services/${svc[key]}/logs?tail=5`, { token });
+      expect(logs.status, logs.text).toBe(200);
+    }
+    const restart = await s.request('POST', `/api/services/${svc.ssh}/restart`, { token });
+    expect(restart.status, restart.text).toBe(200);
+    const images = await s.request('GET', `/api/images?engine_id=${ids.tcp}`, { token });
+    expect(images.status, images.text).toBe(200);
+    expect(images.json.some((i: any) => (i.tags ?? i.repo_tags ?? []).some((t: string) => t.startsWith('capstan-test/busybox')))).toBe(true);
+    // An engine with services is not removed.
+    expectContractError(await s.request('DELETE', `/api/engines/${ids.tcp}`, { token }), 409, /service\(s\) run on this engine/);
+  });
+
+  it('an engine that goes down marks only its services unknown; the rest deploy and answer; it resyncs when back', async () => {
+    const sse: SseConnection = await openSse(`${s.url}/api/events`, { Authorization: `Bearer ${token}` });
+    try {
+      stopRemoteDockerd();
+      const statusOf = async (id: string) => (await s.request('GET', '/api/health/status', { token })).json.services?.find((x: any) => x.id === id)?.status;
+      await expect.poll(() => statusOf(svc.tcp), { timeout: 30_000 }).toBe('unknown');
+      await expect.poll(() => statusOf(svc.ssh), { timeout: 30_000 }).toBe('unknown');
+      const health = await s.request('GET', '/api/health/status', { token });
+      expect(health.status).toBe(200);
+      expect(await statusOf(svc.local)).toBe('running');
+      const engines = (await s.request('GET', '/api/engines', { token })).json;
+      expect(engines.find((e: any) => e.id === ids.tcp)).toMatchObject({ available: false });
+      expect(engines.find((e: any) => e.id === 'local')).toMatchObject({ available: true });
+      await expect.poll(() => sse.events.some((e) => e.event === 'engine' && e.json.engine_id === ids.tcp && e.json.available === false), { timeout: 10_000 }).toBe(true);
+
+      // The local engine goes on: a new service deploys and its logs answer.
+      const { service, deployment } = await deployAndWait(s, token, 'POST', '/api/services', sleeper(uniqueName('meanwhile'), undefined));
+      expect(deployment.status).toBe('succeeded');
+      expect((await s.request('GET', `/api/services/${service.id}/logs`, { token })).status).toBe(200);
+      await s.request('DELETE', `/api/services/${service.id}?mode=hard`, { token });
+      // A remote service's own reads say the engine is away.
+      expectContractError(await s.request('GET', `/api/services/${svc.tcp}/logs`, { token }), 503);
+
+      startRemoteDockerd();
+      await expect.poll(() => statusOf(svc.tcp), { timeout: 60_000 }).toBe('running');
+      await expect.poll(() => statusOf(svc.ssh), { timeout: 60_000 }).toBe('running');
+      await expect.poll(() => sse.events.some((e) => e.event === 'engine' && e.json.engine_id === ids.tcp && e.json.available === true), { timeout: 10_000 }).toBe(true);
+      // The event stream is live again: a change made through that engine shows up.
+      const [c] = await byLabel(remoteDocker, svc.tcp);
+      await remoteDocker.getContainer(c!.Id).stop({ t: 1 });
+      await expect.poll(() => statusOf(svc.tcp), { timeout: 20_000 }).toBe('stopped');
+      expect((await s.request('POST', `/api/services/${svc.tcp}/start`, { token })).status).toBe(200);
+    } finally {
+      sse.close();
+    }
+  }, 180_000);
+});
+
+describe('moving a service', () => {
+  it('takes it down on the old engine and deploys it on the new one; volumes stay behind', async () => {
+    const name = uniqueName('mover');
+    const { service } = await deployAndWait(s, token, 'POST', '/api/services', {
+      ...sleeper(name, undefined, { volumes: ['data:/data'] }),
+      volumes: { data: {} },
+    });
+    svc.local = svc.local || service.id;
+    const res = await s.request('POST', `/api/services/${service.id}/move`, { token, body: { engine_id: ids.tcp } });
+    expect(res.status, res.text).toBe(200);
+    const moved = (await s.request('GET', `/api/services/${service.id}`, { token })).json;
+    expect(moved).toMatchObject({ engine_id: ids.tcp, status: 'running' });
+    expect((await byLabel(local, service.id)).length).toBe(0);
+    expect((await byLabel(remoteDocker, service.id)).map((c) => c.State)).toEqual(['running']);
+    // The named volume is not carried over: the old engine keeps it (and its data).
+    expect((await local.listVolumes({ filters: { name: [`${name}_data`] } })).Volumes?.length).toBe(1);
+
+    expectContractError(await s.request('POST', `/api/services/${service.id}/move`, { token, body: { engine_id: ids.tcp } }), 400, /^engine_id: .* runs on/);
+    expectContractError(await s.request('POST', `/api/services/${service.id}/move`, { token, body: { engine_id: 'nope' } }), 400, /^engine_id: no engine/);
+    expectContractError(await s.request('PUT', `/api/services/${service.id}`, { token, body: { ...sleeper(name, 'local') } }), 400, /^engine_id: /);
+
+    const del = await s.request('DELETE', `/api/services/${service.id}?mode=hard`, { token });
+    if (del.json.deployment_id) await waitForDeployment(s, token, del.json.deployment_id);
+    expect((await byLabel(remoteDocker, service.id)).length).toBe(0);
+    await local.getVolume(`${name}_data`).remove();
+  });
+});
+
+describe('removing an engine', () => {
+  it('works once no service runs on it, and the engine is gone from every list', async () => {
+    const del = await s.request('DELETE', `/api/services/${svc.ssh}?mode=hard`, { token });
+    expect(del.status, del.text).toBe(200);
+    svc.ssh = '';
+    expect((await s.request('DELETE', `/api/engines/${ids.ssh}`, { token })).status).toBe(200);
+    expectContractError(await s.request('GET', `/api/engines/${ids.ssh}`, { token }), 404);
+    expect((await s.request('GET', '/api/engines', { token })).json.map((e: any) => e.id)).not.toContain(ids.ssh);
+    const audit = await s.request('GET', '/api/audit?action=engine.create', { token });
+    expect(JSON.stringify(audit.json)).not.toMatch(/PRIVATE KEY|CERTIFICATE/);
+  });
+});
