@@ -1,9 +1,11 @@
 import Docker from 'dockerode';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testDocker, uniqueName } from '../helpers/engine.js';
 import { startRemoteDockerd, startRemoteEngine, stopRemoteDockerd, type RemoteEngine } from '../helpers/remote-engine.js';
 import { deployAndWait, expectContractError, recordingLogger, startTestServer, waitForDeployment, type TestServer } from '../helpers/server.js';
 import { openSse, type SseConnection } from '../helpers/sse.js';
+import { until } from '../helpers/until.js';
 
 /**
  * Three real engines: the shared private dockerd (`local`), a second private
@@ -12,6 +14,9 @@ import { openSse, type SseConnection } from '../helpers/sse.js';
  * the whole file; the second dockerd is stopped and started again once.
  */
 let s: TestServer;
+/** A second Capstan whose engines are all the remote dockerd: `local` (its socket) and one over TLS. */
+let lone: TestServer;
+let loneToken: string;
 let token: string;
 let remote: RemoteEngine;
 let remoteDocker: Docker;
@@ -34,12 +39,34 @@ beforeAll(async () => {
   remoteDocker = new Docker({ socketPath: new URL(remote.socket).pathname });
   s = await startTestServer({}, undefined, {}, logged.logger);
   token = await s.login();
+  lone = await startTestServer({ DOCKER_HOST: remote.socket });
+  loneToken = await lone.login();
 }, 300_000);
 afterAll(async () => {
   startRemoteDockerd();
   for (const id of Object.values(svc)) if (id) await s?.request('DELETE', `/api/services/${id}?mode=hard`, { token });
   await s?.dispose();
+  await lone?.dispose();
 });
+
+/** A terminal on a service's container: what a command typed there prints. */
+async function typeInTerminal(serviceId: string, command: string, pattern: RegExp): Promise<void> {
+  const url = `${s.url.replace(/^http/, 'ws')}/api/services/${serviceId}/exec`;
+  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
+  const chunks: Buffer[] = [];
+  ws.on('message', (data, binary) => binary && chunks.push(data as Buffer));
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`terminal refused with ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+  ws.send(Buffer.from(`${command}\n`));
+  try {
+    await until(`terminal output ${pattern}`, async () => (pattern.test(Buffer.concat(chunks).toString('utf8')) ? true : undefined), 20_000);
+  } finally {
+    ws.close();
+  }
+}
 
 describe('engines as data', () => {
   it('adds a TLS engine and an ssh engine after testing each; credentials are never returned', async () => {
@@ -62,6 +89,8 @@ describe('engines as data', () => {
     for (const e of list.json) expect(e.version).toBe(e.id === 'local' ? (await local.version()).Version : info.Version);
     // Neither PEM text nor a key leaves the server, in any answer.
     for (const text of [tcp.text, ssh.text, list.text]) expect(text).not.toMatch(/BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)/);
+    const second = await lone.request('POST', '/api/engines', { token: loneToken, body: { name: 'same over tls', url: remote.tcpUrl, tls: remote.tls } });
+    expect(second.status, second.text).toBe(201);
     const test = await s.request('POST', '/api/engines/test', { token, body: { name: 'x', url: remote.sshUrl, ssh: { private_key: remote.sshKey } } });
     expect(test.json).toMatchObject({ ok: true, ssh_host_key: ssh.json.ssh_host_key, version: info.Version });
   });
@@ -128,6 +157,41 @@ describe('a service on each engine', () => {
       const logs = await s.request('GET', `/api/services/${svc[key]}/logs?tail=5`, { token });
       expect(logs.status, logs.text).toBe(200);
     }
+    // A terminal runs on the service's engine (over ssh, an exec through dial-stdio).
+    await typeInTerminal(svc.ssh, 'echo "on-$((20+22))"', /on-42/);
+    await typeInTerminal(svc.tcp, 'hostname', new RegExp((await byLabel(remoteDocker, svc.tcp))[0]!.Id.slice(0, 12)));
+    // A scheduled run acts on the service's engine: nothing to pull for an imported image, nothing recreated.
+    const schedule = await s.request('POST', '/api/schedules', { token, body: { service_id: svc.tcp, frequency: 'daily', time_of_day: '03:00' } });
+    expect(schedule.status, schedule.text).toBe(201);
+    expect((await s.request('POST', `/api/schedules/${schedule.json.id}/run`, { token })).status).toBeLessThan(300);
+    const scheduled = await until('the scheduled run', async () => {
+      const list = (await s.request('GET', `/api/services/${svc.tcp}/deployments`, { token })).json as any[];
+      return list.find((d) => d.kind === 'scheduled' && (d.status === 'succeeded' || d.status === 'failed'));
+    }, 60_000);
+    expect(scheduled.status, JSON.stringify(scheduled.error)).toBe('succeeded');
+    // Update checks ask each service's engine for its image.
+    expect((await s.request('POST', '/api/updates/check', { token })).status).toBe(200);
+    const updates = (await s.request('GET', '/api/updates', { token })).json.images as any[];
+    expect(updates.filter((u) => u.service_ids.includes(svc.tcp)).map((u) => u.engine_id)).toEqual([ids.tcp]);
+    // A compose project started on the remote engine by hand is found there, and adopted onto that engine.
+    const project = uniqueName('handmade');
+    const made = await remoteDocker.createContainer({
+      name: `${project}-web-1`,
+      Image: busybox(),
+      Cmd: ['sleep', '86400'],
+      Labels: { 'com.docker.compose.project': project, 'com.docker.compose.service': 'web', 'com.docker.compose.container-number': '1', 'com.docker.compose.oneoff': 'False' },
+    });
+    await made.start();
+    const found = await s.request('GET', `/api/services/discover?engine_id=${ids.tcp}`, { token });
+    expect(found.json.map((p: any) => p.project)).toContain(project);
+    expect((await s.request('GET', '/api/services/discover', { token })).json.map((p: any) => p.project)).not.toContain(project);
+    const adopted = await s.request('POST', '/api/services/adopt', { token, body: { project, engine_id: ids.tcp } });
+    expect(adopted.status, adopted.text).toBe(201);
+    expect(adopted.json).toMatchObject({ engine_id: ids.tcp, status: 'running' });
+    const gone = await s.request('DELETE', `/api/services/${adopted.json.id}?mode=hard`, { token });
+    expect(gone.status, gone.text).toBe(200);
+    expect((await remoteDocker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${project}`] } })).length).toBe(0);
+
     const restart = await s.request('POST', `/api/services/${svc.ssh}/restart`, { token });
     expect(restart.status, restart.text).toBe(200);
     const images = await s.request('GET', `/api/images?engine_id=${ids.tcp}`, { token });
@@ -160,7 +224,12 @@ describe('a service on each engine', () => {
       // A remote service's own reads say the engine is away.
       expectContractError(await s.request('GET', `/api/services/${svc.tcp}/logs`, { token }), 503);
 
+      // A Capstan whose every engine is this one: now none answers, and health says so.
+      await expect.poll(async () => (await lone.request('GET', '/api/health/status', { token: loneToken })).status, { timeout: 30_000 }).toBe(503);
+      expectContractError(await lone.request('GET', '/api/health/status', { token: loneToken }), 503);
+
       startRemoteDockerd();
+      await expect.poll(async () => (await lone.request('GET', '/api/health/status', { token: loneToken })).status, { timeout: 60_000 }).toBe(200);
       await expect.poll(() => statusOf(svc.tcp), { timeout: 60_000 }).toBe('running');
       await expect.poll(() => statusOf(svc.ssh), { timeout: 60_000 }).toBe('running');
       await expect.poll(() => sse.events.some((e) => e.event === 'engine' && e.json.engine_id === ids.tcp && e.json.available === true), { timeout: 10_000 }).toBe(true);

@@ -30,7 +30,7 @@ describe('the read view', () => {
     });
     const after = await get('/api/health/status', { 'if-none-match': etag });
     expect(after.status).toBe(200);
-    expect(after.json.services).toContainEqual({ id: service.id, name, status: 'running' });
+    expect(after.json.services).toContainEqual({ id: service.id, name, engine_id: 'local', status: 'running' });
     expect(after.headers.get('etag')).not.toBe(etag);
 
     const list = await get('/api/services');

@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { inspect, testDocker, uniqueName } from '../helpers/engine.js';
-import { deployAndWait, jobRows, isContractError, newDataDir, startTestServer, type TestServer } from '../helpers/server.js';
+import { deployAndWait, jobRows, isContractError, newDataDir, startTestServer, waitForDeployment, type TestServer } from '../helpers/server.js';
 
 const docker = testDocker();
 let s: TestServer;
@@ -133,7 +133,8 @@ describe('schedules', () => {
     expect(after.other).toBe(before.other);
     expect(after.app).not.toBe(before.app);
     expect((await inspect(docker, after.app!)).Image).toBe(v2);
-    const deployment = (await api('GET', `/api/deployments/${run.last_deployment_id}`)).json;
+    // The run's summary is recorded just before its deployment is marked finished (services/operations.ts settle).
+    const deployment = await waitForDeployment(s, token, run.last_deployment_id);
     expect(deployment).toMatchObject({ kind: 'scheduled', status: 'succeeded', actor: 'admin' });
 
     await api('POST', `/api/schedules/${scheduleId}/run`);

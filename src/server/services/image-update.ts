@@ -7,7 +7,7 @@ import { belongsTo, recreate } from './apply.js';
 import type { Operation, OperationRun } from './operations.js';
 import { planFor } from './project-loader.js';
 import type { ServiceRow } from './service-store.js';
-import { checkImage } from './updates.js';
+import { checkImage, LOCAL_ONLY } from './updates.js';
 
 /** A recreated container must stay up this long (or become healthy) to count as updated. */
 const GRACE_MS = 5000;
@@ -36,6 +36,12 @@ export async function updateImages(op: OperationRun, row: ServiceRow, cleanup: b
     if (!check.error && !check.updateAvailable && check.localId && check.remoteDigest) {
       imageIds.set(ref, check.localId);
       await step('pull-skipped', `${ref} (the registry has the same ${short(check.remoteDigest)})`);
+      continue;
+    }
+    if (check.error === LOCAL_ONLY && check.localId) {
+      // Built or imported on this engine: no registry has it, and a pull would ask whatever registry its name seems to name.
+      imageIds.set(ref, check.localId);
+      await step('pull-skipped', `${ref} (built or imported on this engine: not pulled from a registry)`);
       continue;
     }
     await pullImage(docker, ref, undefined, { signal, ...(pullInactivityMs ? { inactivityMs: pullInactivityMs } : {}) });
