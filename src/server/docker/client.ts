@@ -10,6 +10,7 @@ import './lazy-grpc.js';
 import Docker from 'dockerode';
 import type { Config } from '../env.js';
 import { ENGINE_DEADLINE_MS } from './errors.js';
+import { SshDialAgent } from './ssh-agent.js';
 
 export type DockerOptions = Docker.DockerOptions;
 
@@ -52,18 +53,18 @@ export function dockerOptionsFor(endpoint: EngineEndpoint): DockerOptions {
     case 'ssh:': {
       const ssh = endpoint.ssh;
       const verify = endpoint.verifyHostKey;
-      const sshOptions = {
+      const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+      const port = url.port ? Number(url.port) : 22;
+      const agent = new SshDialAgent({
+        host,
+        port,
+        ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
         ...(ssh ? { privateKey: ssh.privateKey, ...(ssh.passphrase ? { passphrase: ssh.passphrase } : {}) } : process.env.SSH_AUTH_SOCK ? { agent: process.env.SSH_AUTH_SOCK } : {}),
         ...(verify ? { hostVerifier: (key: Buffer) => verify(hostKeyFingerprint(key)) } : {}),
         readyTimeout: ENGINE_DEADLINE_MS,
-      };
-      return {
-        protocol: 'ssh',
-        host: url.hostname,
-        port: url.port ? Number(url.port) : 22,
-        ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
-        sshOptions,
-      } as DockerOptions;
+      });
+      // Plain HTTP over the agent's connections: each is an ssh session running `docker system dial-stdio`.
+      return { protocol: 'http', host, port, agent } as DockerOptions;
     }
     case 'tcp:':
     case 'http:':

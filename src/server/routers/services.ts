@@ -82,6 +82,8 @@ export const servicesRouter = router({
       const engineId = input.engine_id ?? LOCAL_ENGINE_ID;
       const { row, warnings } = await adoptProject(ctx.app.engines, ctx.app.serviceStore, input.project, engineId);
       ctx.audit.details = { name: row.name, engine_id: engineId, warnings };
+      // The live view lists that engine again, so the answer shows the containers it just took over.
+      await ctx.app.engines.resync(engineId).catch(() => {});
       return { ...(await ctx.app.services.get(row.id)), warnings };
     }),
 
