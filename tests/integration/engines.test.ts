@@ -224,6 +224,11 @@ describe('a service on each engine', () => {
       // A remote service's own reads say the engine is away.
       expectContractError(await s.request('GET', `/api/services/${svc.tcp}/logs`, { token }), 503);
 
+      // A connection test over ssh says what the host said.
+      const probe = await s.request('POST', '/api/engines/test', { token, body: { name: 'x', url: remote.sshUrl, ssh: { private_key: remote.sshKey } } });
+      expect(probe.json).toMatchObject({ ok: false });
+      expect(probe.json).toMatchObject({ error: 'The ssh host did not relay the engine' });
+      expect(probe.json.details).toMatch(/dial-stdio" ended on the host; it needs the docker CLI on its PATH and a running engine/);
       // A Capstan whose every engine is this one: now none answers, and health says so.
       await expect.poll(async () => (await lone.request('GET', '/api/health/status', { token: loneToken })).status, { timeout: 30_000 }).toBe(503);
       expectContractError(await lone.request('GET', '/api/health/status', { token: loneToken }), 503);
@@ -240,6 +245,8 @@ describe('a service on each engine', () => {
       expect((await s.request('POST', `/api/services/${svc.tcp}/start`, { token })).status).toBe(200);
     } finally {
       sse.close();
+      // Whatever failed above, the engine is back for the tests after this one (a no-op when it is up).
+      startRemoteDockerd();
     }
   }, 180_000);
 });

@@ -111,3 +111,9 @@ export function createDockerClient(endpoint: EngineEndpoint): Docker {
   neverFollowRedirects();
   return new Docker(dockerOptionsFor(endpoint));
 }
+
+/** Ends the connections a client keeps open between requests (an ssh engine's sessions); for a client no longer used. */
+export function closeDockerClient(docker: Docker): void {
+  const agent = (docker.modem as { agent?: unknown }).agent;
+  if (agent instanceof SshDialAgent) agent.destroy();
+}

@@ -1,6 +1,6 @@
 import ssh2 from 'ssh2';
 import { CapstanError } from '../errors.js';
-import { createDockerClient, type EngineEndpoint } from './client.js';
+import { closeDockerClient, createDockerClient, type EngineEndpoint } from './client.js';
 import { Engine } from './engine.js';
 import { isEngineUnreachable, isTlsFailure } from './errors.js';
 
@@ -78,7 +78,10 @@ function describeFailure(err: unknown, endpoint: EngineEndpoint, mismatch: strin
   if (typeof cause.statusCode === 'number') return bad('The URL does not answer as a Docker engine', `url: HTTP ${cause.statusCode}: ${text}`);
   const overSsh = endpoint.url.startsWith('ssh:');
   if (overSsh && /socket hang up|ECONNRESET|parse error/i.test(text)) {
-    return bad('The ssh host did not relay the engine', `url: ${text}; the host needs the docker CLI on its PATH (Capstan runs "docker system dial-stdio" there)`);
+    return bad(
+      'The ssh host did not relay the engine',
+      `url: ${text}: "docker system dial-stdio" ended on the host; it needs the docker CLI on its PATH and a running engine it can reach`,
+    );
   }
   if (isEngineUnreachable(cause) || cause.level) return bad('Could not reach the engine', `url: ${text}`);
   return bad('Could not connect to the engine', `url: ${text}`);
@@ -109,5 +112,7 @@ export async function probeEngine(endpoint: EngineEndpoint, expectHostKey?: stri
     return { version: v.version, apiVersion: v.apiVersion, hostKey: seen };
   } catch (err) {
     throw describeFailure(err, endpoint, mismatch);
+  } finally {
+    closeDockerClient(docker);
   }
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type Docker from 'dockerode';
 import { LOCAL_ENGINE_ID } from '../../shared/engines.js';
-import { createDockerClient, type EngineEndpoint } from '../docker/client.js';
+import { closeDockerClient, createDockerClient, type EngineEndpoint } from '../docker/client.js';
 import type { ContainerInfo } from '../docker/containers.js';
 import { Engine } from '../docker/engine.js';
 import { EngineWatcher, type ContainerEvent } from '../docker/events.js';
@@ -83,7 +83,10 @@ export class EnginePool extends EventEmitter<PoolEvents> {
 
   stop(): void {
     this.started = false;
-    for (const link of this.links.values()) link.watcher.stop();
+    for (const link of this.links.values()) {
+      link.watcher.stop();
+      closeDockerClient(link.docker);
+    }
   }
 
   /** The engines this process knows, `local` first. */
@@ -225,6 +228,7 @@ export class EnginePool extends EventEmitter<PoolEvents> {
     this.links.delete(id);
     link.watcher.stop();
     link.watcher.removeAllListeners();
+    closeDockerClient(link.docker);
     if (link.watcher.isAvailable()) this.emit('availability', id, false);
     this.emit('change');
   }
