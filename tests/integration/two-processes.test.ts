@@ -179,6 +179,28 @@ describe('two Capstan processes on one queue and one database', () => {
     await expect.poll(async () => (await httpRequest(b.url, 'GET', '/api/health/status', { token })).status, { timeout: 2000, interval: 50 }).toBe(401);
   });
 
+  it('an engine added on one process is used by the other at once; a change or a removal on one reaches the other', async () => {
+    const added = await api(a, 'POST', '/api/engines', { name: uniqueName('shared-engine'), url: inject('testEnv').dockerHost });
+    expect(added.status, added.text).toBe(201);
+    const id = added.json.id as string;
+    // B has not heard of it, and uses it all the same: a create there deploys on it, whichever worker runs it.
+    const created = await api(b, 'POST', '/api/services', { name: uniqueName('on-shared'), engine_id: id, services: { app: quick() } });
+    expect(created.status, created.text).toBe(201);
+    expect(created.json.engine_id).toBe(id);
+    expect((await finished(b, created.json.deployment_id)).status).toBe('succeeded');
+    await expect.poll(async () => (await api(a, 'GET', `/api/services/${created.json.id}`)).json.status, { timeout: 10_000 }).toBe('running');
+
+    // A rename on A reaches B's connection (told over the queue's database, not found out later).
+    expect((await api(a, 'PUT', `/api/engines/${id}`, { name: 'renamed on a' })).status).toBe(200);
+    await expect.poll(async () => (await api(b, 'GET', `/api/engines/${id}`)).json.name, { timeout: 5000, interval: 50 }).toBe('renamed on a');
+
+    const removed = await api(b, 'DELETE', `/api/services/${created.json.id}?mode=hard`);
+    expect(removed.status, removed.text).toBe(200);
+    expect((await api(b, 'DELETE', `/api/engines/${id}`)).status).toBe(200);
+    await expect.poll(async () => (await api(a, 'GET', `/api/engines/${id}`)).status, { timeout: 5000, interval: 50 }).toBe(404);
+    expect((await api(a, 'GET', '/api/engines')).json.map((e: { id: string }) => e.id)).not.toContain(id);
+  });
+
   it('login failures split across the processes count together: the 6th attempt is 429 on either', async () => {
     const username = uniqueName('nobody');
     const wrong = { username, password: 'not-the-password' };
