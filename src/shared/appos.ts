@@ -23,6 +23,7 @@ export const zAppDeployInput = z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
       .optional()
       .meta({ description: 'The template\'s variables; secrets not given are generated' }),
+    engine_id: z.string().min(1).max(64).optional().meta({ description: 'The Docker engine to deploy on (default `local`)' }),
   })
   .meta({ description: 'Either {name, compose, env} or {template, name, variables}' });
 

@@ -280,6 +280,22 @@ describe('moving a service', () => {
 });
 
 describe('removing an engine', () => {
+  it('the apps API deploys on an engine too, and refuses one that does not exist', async () => {
+    const name = uniqueName('app-on-ssh');
+    const app = await s.request('POST', '/api/appos/apps/deploy', {
+      token,
+      body: { name, engine_id: ids.ssh, compose: `services:\n  app:\n    image: ${busybox()}\n    command: ["sleep", "86400"]\n` },
+    });
+    expect(app.status, app.text).toBe(200);
+    expect((await waitForDeployment(s, token, app.json.deployment_id)).status).toBe('succeeded');
+    expect((await s.request('GET', `/api/services/${app.json.id}`, { token })).json.engine_id).toBe(ids.ssh);
+    expect((await byLabel(remoteDocker, app.json.id)).map((c) => c.State)).toEqual(['running']);
+    expect((await s.request('DELETE', `/api/appos/apps/${app.json.id}?mode=hard`, { token })).status).toBe(200);
+    const refused = await s.request('POST', '/api/appos/apps/deploy', { token, body: { name: uniqueName('app-nowhere'), engine_id: 'nope', compose: 'services: {}\n' } });
+    expect(refused.status).toBe(400);
+    expect(refused.json).toMatchObject({ code: 400 });
+  });
+
   it('works once no service runs on it, and the engine is gone from every list', async () => {
     const del = await s.request('DELETE', `/api/services/${svc.ssh}?mode=hard`, { token });
     expect(del.status, del.text).toBe(200);

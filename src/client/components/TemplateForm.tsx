@@ -1,6 +1,8 @@
 import { A, useNavigate } from '@solidjs/router';
 import { ServiceNameField } from './ServiceNameField.js';
 import { createSignal, For, Show } from 'solid-js';
+import { LOCAL_ENGINE_ID } from '../engines.js';
+import { EngineSelect } from './EngineSelect.js';
 import { PROJECT_NAME_RE } from '../../shared/compose/names.js';
 import type { TemplateSummary, TemplateVariable } from '../../shared/templates.js';
 import { announce } from '../announce.js';
@@ -38,6 +40,7 @@ export function TemplateForm(props: { template: TemplateSummary }) {
   const navigate = useNavigate();
   const t = () => props.template;
   const [name, setName] = createSignal(props.template.id);
+  const [engineId, setEngineId] = createSignal(LOCAL_ENGINE_ID);
   // Secrets start empty: the server generates them; a default is never shown for one.
   const [values, setValues] = createSignal<Record<string, string>>(
     Object.fromEntries(props.template.variables.map((v) => [v.name, v.secret ? '' : v.default])),
@@ -90,7 +93,7 @@ export function TemplateForm(props: { template: TemplateSummary }) {
     const serviceName = name();
     const sent = Date.now();
     try {
-      const r = await api.appos.deploy.mutate({ name: serviceName, template: t().id, variables: values() });
+      const r = await api.appos.deploy.mutate({ name: serviceName, template: t().id, variables: values(), engine_id: engineId() });
       announce(`Created ${r.name}; deploying${r.generated.length ? `. Generated: ${r.generated.join(', ')}` : ''}`);
       navigate(`/services/${r.id}?deployment=${r.deployment_id}`, { state: { warnings: r.warnings } });
     } catch (err) {
@@ -135,6 +138,9 @@ export function TemplateForm(props: { template: TemplateSummary }) {
           setProblems(({ name: _gone, ...rest }) => rest);
         }}
       />
+      <div class="field">
+        <EngineSelect id="template-engine" label="Engine" value={engineId()} onChange={setEngineId} />
+      </div>
       <Show when={t().variables.length > 0} fallback={<p class="muted">This template has no variables.</p>}>
         <fieldset class="template-vars">
           <legend>Variables</legend>

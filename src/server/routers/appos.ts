@@ -67,10 +67,10 @@ export const apposRouter = router({
     .input(zAppDeployInput)
     .output(zAppDeployOutput)
     .mutation(async ({ ctx, input }) => {
-      ctx.audit.details = { name: input.name, template: input.template ?? null, api: 'apps' };
+      ctx.audit.details = { name: input.name, template: input.template ?? null, engine_id: input.engine_id ?? 'local', api: 'apps' };
       const { service, deployment, warnings, generated, template } = await deployApp(deps(ctx.app), input, ctx.session.actor);
       // Names only: the generated values are secrets.
-      ctx.audit.details = { name: service.name, template, generated, deployment_id: deployment.id, api: 'apps' };
+      ctx.audit.details = { name: service.name, engine_id: service.engine_id, template, generated, deployment_id: deployment.id, api: 'apps' };
       return { id: service.id, name: service.name, deployment_id: deployment.id, status: service.status, warnings, generated };
     }),
 

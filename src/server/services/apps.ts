@@ -19,6 +19,8 @@ export interface DeployRequest {
   env?: string | undefined;
   template?: string | undefined;
   variables?: Record<string, string> | undefined;
+  /** The engine to deploy on; absent: `local`. */
+  engine_id?: string | undefined;
 }
 
 const bad = (details: string) => new CapstanError('BAD_REQUEST', 'Invalid deploy request', { details });
@@ -28,11 +30,11 @@ export async function deployApp(deps: AppsDeps, req: DeployRequest, actor: strin
   if (req.template !== undefined) {
     if (req.compose !== undefined || req.env !== undefined) throw bad('compose: give either a template or compose text, not both');
     const { submission, generated } = await deps.templates.submission(req.template, req.name, req.variables ?? {});
-    return { ...(await deps.services.create(submission, actor)), generated, template: req.template };
+    return { ...(await deps.services.create({ ...submission, engineId: req.engine_id }, actor)), generated, template: req.template };
   }
   if (req.variables !== undefined) throw bad('variables: only with a template');
   if (req.compose === undefined) throw bad('compose: required (or give a template)');
-  const queued = await deps.services.create({ name: req.name, yaml: req.compose, env: req.env, files: undefined }, actor);
+  const queued = await deps.services.create({ name: req.name, yaml: req.compose, env: req.env, files: undefined, engineId: req.engine_id }, actor);
   return { ...queued, generated: [], template: null };
 }
 
