@@ -79,4 +79,70 @@ describe('crash safety', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('kill -9 in the middle of a move: the next start finishes it on the new engine, with nothing left on the old one', async () => {
+    const dataDir = newDataDir();
+    const name = uniqueName('crashmove');
+    const env = {
+      CAPSTAN_DATA_DIR: dataDir,
+      DOCKER_HOST: inject('testEnv').dockerHost,
+      CAPSTAN_ADMIN_USERNAME: ADMIN.username,
+      CAPSTAN_ADMIN_PASSWORD: ADMIN.password,
+    };
+    const sleeper = { image: inject('testEnv').image, command: ['sleep', '86400'] };
+    try {
+      const first = await spawnCapstan(env);
+      const token = await login(first.url);
+      // A second engine entry for the same daemon: a move between them goes through every step of a real one.
+      const engine = await httpRequest(first.url, 'POST', '/api/engines', { token, body: { name: 'same socket', url: inject('testEnv').dockerHost } });
+      expect(engine.status, engine.text).toBe(201);
+      const created = await httpRequest(first.url, 'POST', '/api/services', { token, body: { name, services: { a: sleeper, b: { ...sleeper, depends_on: ['a'] } } } });
+      expect(created.status, created.text).toBe(201);
+      await expect.poll(async () => (await httpRequest(first.url, 'GET', `/api/services/${created.json.id}`, { token })).json.status, { timeout: 30_000 }).toBe('running');
+
+      // Killed the moment the old engine reports the first removal of the take-down.
+      const events = (await docker.getEvents({ filters: { type: ['container'], event: ['destroy'], label: [`com.docker.compose.project=${name}`] } })) as NodeJS.ReadableStream;
+      const killed = new Promise<void>((resolve) => {
+        events.once('data', () => {
+          first.child.kill('SIGKILL');
+          resolve();
+        });
+      });
+      void httpRequest(first.url, 'POST', `/api/services/${created.json.id}/move`, { token, body: { engine_id: engine.json.id } }).catch(() => undefined);
+      await killed;
+      expect(await first.exited).toBeNull();
+      (events as unknown as { destroy(): void }).destroy();
+
+      const second = await spawnCapstan(env);
+      try {
+        const token2 = await login(second.url);
+        let move: { kind: string; status: string; attempts: number } | undefined;
+        await expect
+          .poll(
+            async () => {
+              move = (await httpRequest(second.url, 'GET', `/api/services/${created.json.id}/deployments`, { token: token2 })).json[0];
+              return move?.status;
+            },
+            { timeout: 60_000, interval: 250 },
+          )
+          .toBe('succeeded');
+        expect(move).toMatchObject({ kind: 'move' });
+        expect(move!.attempts).toBeGreaterThanOrEqual(2);
+        await expect.poll(async () => (await httpRequest(second.url, 'GET', `/api/services/${created.json.id}`, { token: token2 })).json.status, { timeout: 20_000 }).toBe('running');
+        const service = (await httpRequest(second.url, 'GET', `/api/services/${created.json.id}`, { token: token2 })).json;
+        expect(service.engine_id).toBe(engine.json.id);
+        // One container per service key, all running: none left over from before the crash, none twice.
+        const after = await projectContainers(docker, name);
+        expect(after.map((c) => c.Names[0]).sort()).toEqual([`/${name}-a-1`, `/${name}-b-1`]);
+        expect(after.every((c) => c.State === 'running')).toBe(true);
+        await httpRequest(second.url, 'DELETE', `/api/services/${created.json.id}?mode=hard`, { token: token2 });
+      } finally {
+        second.child.kill('SIGTERM');
+        expect(await second.exited).toBe(0);
+      }
+    } finally {
+      for (const c of await projectContainers(docker, name)) await docker.getContainer(c.Id).remove({ force: true });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
