@@ -197,6 +197,14 @@ describe('a service on each engine', () => {
     const images = await s.request('GET', `/api/images?engine_id=${ids.tcp}`, { token });
     expect(images.status, images.text).toBe(200);
     expect(images.json.some((i: any) => (i.tags ?? i.repo_tags ?? []).some((t: string) => t.startsWith('capstan-test/busybox')))).toBe(true);
+    // An edit keeps the sealed credentials it does not replace, and is tested again before it is saved.
+    const renamed = await s.request('PUT', `/api/engines/${ids.tcp}`, { token, body: { name: 'remote-tls-renamed' } });
+    expect(renamed.status, renamed.text).toBe(200);
+    expect(renamed.json).toMatchObject({ name: 'remote-tls-renamed', tls: true, available: true });
+    expectContractError(await s.request('PUT', `/api/engines/${ids.tcp}`, { token, body: { tls: remote.wrongTls } }), 400, /^tls: /);
+    expectContractError(await s.request('PUT', `/api/engines/${ids.tcp}`, { token, body: { tls: null } }), 400, /^url: /);
+    expect((await s.request('GET', `/api/engines/${ids.tcp}`, { token })).json).toMatchObject({ name: 'remote-tls-renamed', tls: true });
+    expect((await s.request('GET', `/api/services/${svc.tcp}`, { token })).json.status).toBe('running');
     // An engine with services is not removed.
     expectContractError(await s.request('DELETE', `/api/engines/${ids.tcp}`, { token }), 409, /service\(s\) run on this engine/);
   });
