@@ -19,6 +19,8 @@ export interface ReadSnapshot {
   rows: Map<string, ServiceRow>;
   list: ServiceObject[];
   byId: Map<string, ServiceObject>;
+  /** The health answer, made once per rebuild; `health` is its bytes. */
+  healthStatus: HealthStatus;
   services: CachedJson;
   health: CachedJson;
 }
@@ -84,12 +86,14 @@ export class ServiceReadView {
       const mine = [...(byService.get(row.id) ?? []), ...(row.adopted ? (byProject.get(row.name) ?? []) : [])];
       return toServiceObject(row, mine, busy.has(row.id), this.engines.isAvailable(row.engineId));
     });
+    const healthStatus: HealthStatus = { services: list.map((s) => ({ id: s.id, name: s.name, engine_id: s.engine_id, status: s.status })) };
     const snapshot: ReadSnapshot = {
       rows: new Map(rows.map((r) => [r.id, r])),
       list,
       byId: new Map(list.map((s) => [s.id, s])),
+      healthStatus,
       services: cached(list),
-      health: cached({ services: list.map((s) => ({ id: s.id, name: s.name, engine_id: s.engine_id, status: s.status })) } satisfies HealthStatus),
+      health: cached(healthStatus),
     };
     this.built = { version, at, snapshot };
     return snapshot;
