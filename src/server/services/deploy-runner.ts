@@ -128,10 +128,9 @@ export async function runDeployment(
   const engineId = row?.engineId ?? LOCAL_ENGINE_ID;
   const engine = await deps.engines.link(engineId).catch((err: unknown) => err as Error);
   const link = engine instanceof Error ? undefined : (engine as EngineLink);
-  const resync = async () => {
-    // A move switched engines: both views list again.
-    await Promise.all([...new Set([engineId, (await deps.store.find(d.serviceId))?.engineId ?? engineId])].map((id) => deps.engines.resync(id))).catch(() => {});
-  };
+  // The engines whose views list again once the attempt ends: the service's, and a move's target too.
+  const touched = [...new Set([engineId, ...(d.kind === 'move' && typeof d.params?.to === 'string' ? [d.params.to] : [])])];
+  const resync = () => Promise.all(touched.map((id) => deps.engines.resync(id))).then(() => {}, () => {});
   const run: OperationRun = {
     deps,
     // Only read by a body, and a body runs only with the link (the throw below comes first).

@@ -24,7 +24,6 @@ export const moveOperation: Operation = {
     const plan = planFor(row!.id, row!.project, row!.dir);
     await step({ action: 'take-down', target: `engine ${source.name}` });
     await takeDown(source.docker, row!, step, apply.signal, false);
-    await deps.engines.resync(from).catch(() => {});
     const moved = await deps.store.setEngine(row!.id, to);
     await step({ action: 'switch-engine', target: `engine ${target.name}` });
     deps.services.notify(row!.id);
