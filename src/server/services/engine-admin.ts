@@ -46,7 +46,7 @@ export class EngineAdmin {
   ) {}
 
   async list(): Promise<EngineObject[]> {
-    const [records, counts] = await Promise.all([this.store.list(), this.serviceCounts()]);
+    const [records, counts] = await Promise.all([this.store.list(), this.services.countByEngine()]);
     const byId = new Map(records.map((r) => [r.id, r]));
     // Rows another process just added have no link here yet: read them once.
     if (records.some((r) => !this.pool.find(r.id))) await this.pool.reload();
@@ -59,7 +59,7 @@ export class EngineAdmin {
     const link = await this.pool.link(id).catch(() => undefined);
     if (!link) throw engineNotFound(id);
     const record = id === LOCAL_ENGINE_ID ? undefined : await this.store.find(id);
-    return this.toObject(link, record, (await this.serviceCounts()).get(id) ?? 0);
+    return this.toObject(link, record, (await this.services.countByEngine()).get(id) ?? 0);
   }
 
   /** Tests what would be saved, without saving it. */
@@ -110,10 +110,10 @@ export class EngineAdmin {
   async remove(id: string): Promise<EngineRecord> {
     if (id === LOCAL_ENGINE_ID) throw builtinRefused('removed');
     const record = await this.store.get(id);
-    const users = (await this.services.list()).filter((s) => s.engineId === id);
+    const users = await this.services.namesOnEngine(id);
     if (users.length) {
       throw new CapstanError('CONFLICT', 'Engine has services', {
-        details: `id: ${users.length} service(s) run on this engine (${users.slice(0, 5).map((s) => s.name).join(', ')}); move or delete them first`,
+        details: `id: ${users.length} service(s) run on this engine (${users.slice(0, 5).join(', ')}); move or delete them first`,
       });
     }
     await this.store.delete(id);
@@ -124,12 +124,6 @@ export class EngineAdmin {
   private async tested(name: string, url: string, credentials: EngineCredentials, hostKey: string | null): Promise<EngineValues> {
     const probe = await probeEngine(endpointOf({ url, credentials }), hostKey);
     return { name, url, credentials, sshHostKey: url.startsWith('ssh:') ? (hostKey ?? probe.hostKey) : null };
-  }
-
-  private async serviceCounts(): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
-    for (const s of await this.services.list()) counts.set(s.engineId, (counts.get(s.engineId) ?? 0) + 1);
-    return counts;
   }
 
   private async toObject(link: EngineLink, record: EngineRecord | undefined, services: number): Promise<EngineObject> {

@@ -1,4 +1,4 @@
-import { asc, eq, isNotNull } from 'drizzle-orm';
+import { asc, count, eq, isNotNull } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { services, type LastError, type LegacyDefinition } from '../../db/schema.js';
 import { CapstanError, notFound } from '../errors.js';
@@ -35,6 +35,18 @@ export class ServiceStore {
   async find(id: string): Promise<ServiceRow | undefined> {
     const [row] = await this.db.select().from(services).where(eq(services.id, id)).limit(1);
     return row ? this.withProject(row) : undefined;
+  }
+
+  /** How many services each engine has, without loading their folders (the engines list asks this often). */
+  async countByEngine(): Promise<Map<string, number>> {
+    const rows = await this.db.select({ engineId: services.engineId, n: count() }).from(services).groupBy(services.engineId);
+    return new Map(rows.map((r) => [r.engineId, r.n]));
+  }
+
+  /** The names of the services on one engine, in order. */
+  async namesOnEngine(engineId: string): Promise<string[]> {
+    const rows = await this.db.select({ name: services.name }).from(services).where(eq(services.engineId, engineId)).orderBy(asc(services.name));
+    return rows.map((r) => r.name);
   }
 
   async findByName(name: string): Promise<ServiceRow | undefined> {
