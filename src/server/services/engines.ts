@@ -145,10 +145,15 @@ export class EnginePool extends EventEmitter<PoolEvents> {
     return views.flatMap((v) => v ?? []);
   }
 
+  /** The client of the engine a container of the live view came from (one without an engine is `local`'s). */
+  dockerOf(info: ContainerInfo): Promise<Docker> {
+    return this.docker(info.engineId ?? LOCAL_ENGINE_ID);
+  }
+
   /** Whether a container (from the live view) has a TTY: its engine's watcher knows or asks. */
-  async ttyOf(info: ContainerInfo, engineId: string): Promise<boolean> {
+  async ttyOf(info: ContainerInfo): Promise<boolean> {
     if (info.tty !== undefined) return info.tty;
-    return (await this.link(info.engineId ?? engineId)).watcher.ttyOf(info.id);
+    return (await this.link(info.engineId ?? LOCAL_ENGINE_ID)).watcher.ttyOf(info.id);
   }
 
   /** Lists one engine again now (after an operation changed its containers). */

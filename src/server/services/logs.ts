@@ -3,7 +3,6 @@ import type { ContainerInfo } from '../docker/containers.js';
 import type { EnginePool } from './engines.js';
 import { followLogs, readLogs, toDockerSince, type LogFollower, type LogSource } from '../docker/logs.js';
 import { CapstanError } from '../errors.js';
-import { LOCAL_ENGINE_ID } from '../../shared/engines.js';
 import { encodePositions, parsePositions, streamKey, type Positions } from './log-position.js';
 import type { ServiceRow } from './service-store.js';
 import { containersOf } from './service-view.js';
@@ -39,11 +38,8 @@ function pick(row: ServiceRow, all: ContainerInfo[], container: string | undefin
 
 /** How to read one container's log; the TTY flag comes from the live view (an inspect only for one it has not learnt yet). */
 async function source(engines: EnginePool, info: ContainerInfo): Promise<LogSource> {
-  return { id: info.id, name: info.name, tty: await engines.ttyOf(info, LOCAL_ENGINE_ID) };
+  return { id: info.id, name: info.name, tty: await engines.ttyOf(info) };
 }
-
-/** The client of the engine a container of the live view came from. */
-const dockerOf = (engines: EnginePool, info: ContainerInfo) => engines.docker(info.engineId ?? LOCAL_ENGINE_ID);
 
 /**
  * The last `tail` lines of each container, merged in time order. The engine
@@ -66,7 +62,7 @@ export async function getServiceLogs(deps: LogDeps, query: LogsQuery): Promise<L
     ...(query.since ? { since: toUnixSeconds(query.since) } : {}),
     ...(query.until ? { until: toUnixSeconds(query.until) } : {}),
   };
-  const read = async (info: ContainerInfo) => readLogs(await dockerOf(deps.engines, info), await source(deps.engines, info), window);
+  const read = async (info: ContainerInfo) => readLogs(await deps.engines.dockerOf(info), await source(deps.engines, info), window);
   const early = new Map<string, Promise<LogLine[]>>();
   for (const c of all) {
     if (c.serviceId !== query.id || (query.container && c.name !== query.container && c.key !== query.container)) continue;
@@ -188,7 +184,7 @@ export async function* followServiceLogs(deps: LogDeps, opts: FollowOptions, out
       const info = pick(row, all, key)[0]?.info;
       if (!info || info.state !== 'running') {
         if (info && history) {
-          const lines = await readLogs(await dockerOf(deps.engines, info), await source(deps.engines, info), { tail: opts.tail });
+          const lines = await readLogs(await deps.engines.dockerOf(info), await source(deps.engines, info), { tail: opts.tail });
           for (const l of lines) push(key, l);
           history = false;
         }
@@ -202,7 +198,7 @@ export async function* followServiceLogs(deps: LogDeps, opts: FollowOptions, out
       history = false;
       const src = await source(deps.engines, info);
       if (signal.aborted) return;
-      const follower = await followLogs(await dockerOf(deps.engines, info), src, window, (l) => push(key, l), signal);
+      const follower = await followLogs(await deps.engines.dockerOf(info), src, window, (l) => push(key, l), signal);
       followers.add(follower);
       if (paused) follower.pause();
       await whenAborted(signal, follower.ended);
