@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import { projectContainers, testDocker, uniqueName } from '../helpers/engine.js';
-import { spawnCapstan } from '../helpers/process.js';
+import { spawnCapstan, type CapstanProcess } from '../helpers/process.js';
 import { ADMIN, httpRequest, newDataDir } from '../helpers/server.js';
 
 const docker = testDocker();
@@ -12,17 +12,38 @@ async function login(url: string): Promise<string> {
   return res.json.token;
 }
 
+/** A Capstan process on its own data dir and the shared engine, and the container every test service runs. */
+const envOf = (dataDir: string) => ({
+  CAPSTAN_DATA_DIR: dataDir,
+  DOCKER_HOST: inject('testEnv').dockerHost,
+  CAPSTAN_ADMIN_USERNAME: ADMIN.username,
+  CAPSTAN_ADMIN_PASSWORD: ADMIN.password,
+});
+const sleeperOf = () => ({ image: inject('testEnv').image, command: ['sleep', '86400'] });
+
+/**
+ * Listens for `event` on a container of the project, and SIGKILLs the
+ * process the moment the engine reports it; `killed` settles once it has.
+ * (An object, not a promise: awaiting the listener must not wait for the kill.)
+ */
+async function killOnFirst(p: CapstanProcess, event: string, project: string): Promise<{ killed: Promise<void> }> {
+  const events = (await docker.getEvents({ filters: { type: ['container'], event: [event], label: [`com.docker.compose.project=${project}`] } })) as NodeJS.ReadableStream;
+  const killed = new Promise<void>((resolve) => {
+    events.once('data', () => {
+      p.child.kill('SIGKILL');
+      (events as unknown as { destroy(): void }).destroy();
+      resolve();
+    });
+  });
+  return { killed };
+}
+
 describe('crash safety', () => {
   it('kill -9 in the middle of a deploy: the next start retries the job and converges, with no orphans', async () => {
     const dataDir = newDataDir();
     const name = uniqueName('crash');
-    const env = {
-      CAPSTAN_DATA_DIR: dataDir,
-      DOCKER_HOST: inject('testEnv').dockerHost,
-      CAPSTAN_ADMIN_USERNAME: ADMIN.username,
-      CAPSTAN_ADMIN_PASSWORD: ADMIN.password,
-    };
-    const sleeper = { image: inject('testEnv').image, command: ['sleep', '86400'] };
+    const env = envOf(dataDir);
+    const sleeper = sleeperOf();
     const definition = {
       name,
       services: { a: sleeper, b: { ...sleeper, depends_on: ['a'] }, c: { ...sleeper, depends_on: ['b'] } },
@@ -32,17 +53,10 @@ describe('crash safety', () => {
       const token = await login(first.url);
 
       // Kill the server the moment the engine reports the first container of the deploy.
-      const events = (await docker.getEvents({ filters: { type: ['container'], event: ['create'], label: [`com.docker.compose.project=${name}`] } })) as NodeJS.ReadableStream;
-      const killed = new Promise<void>((resolve) => {
-        events.once('data', () => {
-          first.child.kill('SIGKILL');
-          resolve();
-        });
-      });
+      const { killed } = await killOnFirst(first, 'create', name);
       void httpRequest(first.url, 'POST', '/api/services', { token, body: definition }).catch(() => undefined);
       await killed;
       expect(await first.exited).toBeNull();
-      (events as unknown as { destroy(): void }).destroy();
 
       const atCrash = await projectContainers(docker, name);
       expect(atCrash.filter((c) => c.State === 'running').length).toBeLessThan(3);
@@ -83,13 +97,8 @@ describe('crash safety', () => {
   it('kill -9 in the middle of a move: the next start finishes it on the new engine, with nothing left on the old one', async () => {
     const dataDir = newDataDir();
     const name = uniqueName('crashmove');
-    const env = {
-      CAPSTAN_DATA_DIR: dataDir,
-      DOCKER_HOST: inject('testEnv').dockerHost,
-      CAPSTAN_ADMIN_USERNAME: ADMIN.username,
-      CAPSTAN_ADMIN_PASSWORD: ADMIN.password,
-    };
-    const sleeper = { image: inject('testEnv').image, command: ['sleep', '86400'] };
+    const env = envOf(dataDir);
+    const sleeper = sleeperOf();
     try {
       const first = await spawnCapstan(env);
       const token = await login(first.url);
@@ -101,17 +110,10 @@ describe('crash safety', () => {
       await expect.poll(async () => (await httpRequest(first.url, 'GET', `/api/services/${created.json.id}`, { token })).json.status, { timeout: 30_000 }).toBe('running');
 
       // Killed the moment the old engine reports the first removal of the take-down.
-      const events = (await docker.getEvents({ filters: { type: ['container'], event: ['destroy'], label: [`com.docker.compose.project=${name}`] } })) as NodeJS.ReadableStream;
-      const killed = new Promise<void>((resolve) => {
-        events.once('data', () => {
-          first.child.kill('SIGKILL');
-          resolve();
-        });
-      });
+      const { killed } = await killOnFirst(first, 'destroy', name);
       void httpRequest(first.url, 'POST', `/api/services/${created.json.id}/move`, { token, body: { engine_id: engine.json.id } }).catch(() => undefined);
       await killed;
       expect(await first.exited).toBeNull();
-      (events as unknown as { destroy(): void }).destroy();
 
       const second = await spawnCapstan(env);
       try {
