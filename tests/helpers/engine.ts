@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { inject } from 'vitest';
 
@@ -60,4 +61,16 @@ export async function startPortHolder(docker: Docker, image: string, port: numbe
   });
   await c.start();
   return c;
+}
+
+/** Runs a command in a container (by id or name) and returns its stdout. */
+export async function execIn(docker: Docker, container: string, cmd: string[]): Promise<string> {
+  const e = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await e.start({ hijack: true, stdin: false });
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (b: Buffer) => chunks.push(b));
+  docker.modem.demuxStream(stream, out, new PassThrough());
+  await new Promise((r) => stream.on('end', r));
+  return Buffer.concat(chunks).toString('utf8');
 }

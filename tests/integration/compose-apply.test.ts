@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { ComposeDependsOn, ComposeProject, ComposeService } from '../../src/shared/compose/model.js';
@@ -9,7 +8,7 @@ import { planProject } from '../../src/server/docker/compose-plan.js';
 import { applyPlan, type Step } from '../../src/server/services/apply.js';
 import { CapstanError } from '../../src/server/errors.js';
 import { composeProject, S } from '../helpers/compose-project.js';
-import { inspect, networkExists, projectContainers, testDocker, uniqueName } from '../helpers/engine.js';
+import { execIn, inspect, networkExists, projectContainers, testDocker, uniqueName } from '../helpers/engine.js';
 
 const docker = testDocker();
 const image = () => inject('testEnv').image;
@@ -41,17 +40,7 @@ async function apply(p: ComposeProject, env: Record<string, string> = {}) {
   return { id, steps: await run(p), again: run };
 }
 
-/** Runs a command in a container and returns its stdout. */
-async function exec(c: Docker.Container, cmd: string[]): Promise<string> {
-  const e = await c.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await e.start({ hijack: true, stdin: false });
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on('data', (b: Buffer) => chunks.push(b));
-  docker.modem.demuxStream(stream, out, new PassThrough());
-  await new Promise((r) => stream.on('end', r));
-  return Buffer.concat(chunks).toString('utf8');
-}
+const exec = (c: Docker.Container, cmd: string[]) => execIn(docker, c.id, cmd);
 
 const lines = (steps: Step[]) => steps.map((s) => `${s.action} ${s.target}`);
 const byName = async (name: string) => inspect(docker, name);

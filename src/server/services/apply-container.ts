@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import type { DesiredContainer } from '../docker/compose-plan.js';
 import { connectNetwork, createContainer, inspectContainer, putArchive, removeContainer, stopContainer } from '../docker/containers.js';
 import { inspectImage } from '../docker/images.js';
+import { inheritAnonymousVolumes, type OldMount } from '../docker/inherit-volumes.js';
 import { LABEL_COMPOSE_IMAGE } from '../docker/labels.js';
 import { tarArchive } from '../docker/tar.js';
 import type { ComposeService } from '../../shared/compose/model.js';
@@ -54,11 +55,15 @@ export async function refsStale(docker: Docker, existingId: string, desired: Des
  * Creates a planned container ready to start: compose's createMobyContainer
  * (the other networks connected after create) and the secrets and configs
  * with content copied in before start. A container left half-made is removed.
+ * `inherit`, the mounts of the container it replaces: their anonymous volumes
+ * are mounted again (inherit-volumes.ts), so a recreate keeps their data.
  */
-export async function createPlanned(docker: Docker, desired: DesiredContainer, imageId?: string): Promise<string> {
-  const host = { ...(desired.create.HostConfig as Record<string, unknown>) };
+export async function createPlanned(docker: Docker, desired: DesiredContainer, imageId?: string, inherit: OldMount[] = []): Promise<string> {
+  const image = imageId === undefined || inherit.length > 0 ? await inspectImage(docker, imageId ?? desired.image) : undefined;
+  let host = { ...(desired.create.HostConfig as Record<string, unknown>) };
   await resolveRefs(docker, desired, host);
-  const labels = { ...desired.create.Labels, [LABEL_COMPOSE_IMAGE]: imageId ?? (await imageIdOf(docker, desired.image)) };
+  if (inherit.length > 0) host = inheritAnonymousVolumes(host, inherit, Object.keys(image?.Config.Volumes ?? {}));
+  const labels = { ...desired.create.Labels, [LABEL_COMPOSE_IMAGE]: imageId ?? image!.Id };
   const options = { ...desired.create, Labels: labels, HostConfig: host } as Docker.ContainerCreateOptions;
   const id = await createContainer(docker, options, desired.platform);
   try {
