@@ -6,27 +6,15 @@
 // says which fields and how they are normalized). Where 1.29 differs from the
 // Compose Specification, the specification wins: SPEC_WINS below lists each
 // case, why, and what Capstan must do instead.
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import YAML from 'yaml';
-import {
-  composeDown,
-  composeUp,
-  dockerCompose,
-  normalizeContainer,
-  projectInspects,
-  projectResources,
-  type ComposeRun,
-} from '../helpers/compose-oracle.js';
-import { freePort, testDocker } from '../helpers/engine.js';
+import { composeDown, composeUp, dockerCompose, type ComposeRun } from '../helpers/compose-oracle.js';
+import { testDocker } from '../helpers/engine.js';
+import { fixtureFacts, imagesOf, otherFiles, PARITY_FIXTURES, parityFixtures, runtimeEnv, snapshot, type Normalized } from '../helpers/parity.js';
 import { useServer, waitForDeployment } from '../helpers/server.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const FIXTURES = path.join(root, 'tests/fixtures/compose/parity');
 const work = mkdtempSync(path.join(os.tmpdir(), 'capstan-parity-'));
 const projectsDir = path.join(work, 'projects');
 const ctx = useServer({ CAPSTAN_PROJECTS_DIR: projectsDir });
@@ -34,7 +22,6 @@ const docker = testDocker();
 const env = () => inject('testEnv');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-type Normalized = Record<string, unknown> & { Env: string[] };
 interface SpecWins {
   fixture: string;
   service: string;
@@ -72,80 +59,7 @@ const SPEC_WINS: SpecWins[] = [
   },
 ];
 
-/** Files of a fixture folder other than compose.yaml and .env, relative path → text. */
-function otherFiles(dir: string, rel = ''): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const entry of readdirSync(path.join(dir, rel))) {
-    const r = rel ? `${rel}/${entry}` : entry;
-    if (statSync(path.join(dir, r)).isDirectory()) Object.assign(out, otherFiles(dir, r));
-    else if (r !== 'compose.yaml' && r !== '.env') out[r] = readFileSync(path.join(dir, r), 'utf8');
-  }
-  return out;
-}
-
-const portFree = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-
-/** Two consecutive free ports, for a published range. */
-async function freeRange(): Promise<number> {
-  for (;;) {
-    const p = await freePort();
-    if (p < 65000 && (await portFree(p + 1))) return p;
-  }
-}
-
-/** The fixture's .env plus what this run decides: the test images, free host ports, unique fixed names. */
-async function runtimeEnv(fixtureDir: string, name: string): Promise<string> {
-  const own = (() => {
-    try {
-      return readFileSync(path.join(fixtureDir, '.env'), 'utf8');
-    } catch {
-      return '';
-    }
-  })();
-  const start = await freeRange();
-  const extra = {
-    BUSYBOX_IMAGE: env().image,
-    HTTPD_IMAGE: env().httpdImage,
-    WEB_PORT: await freePort(),
-    UDP_PORT: await freePort(),
-    RANGE_START: start,
-    RANGE_END: start + 1,
-    SHARED_VOLUME_NAME: `${name}-shared`,
-  };
-  return `${own.trimEnd()}\n${Object.entries(extra).map(([k, v]) => `${k}=${v}`).join('\n')}\n`;
-}
-
-async function imagesOf(run: ComposeRun): Promise<string[]> {
-  const config = YAML.parse(await dockerCompose(run, ['config'])) as { services: Record<string, { image: string }> };
-  return Object.values(config.services).map((s) => s.image);
-}
-
-/** Every container of the project, normalized, by "<service>#<n>"; plus the raw names and labels. */
-async function snapshot(project: string, projectDir: string, hostnames: Set<string>, fixedSubnets: Set<string>) {
-  const inspects = await projectInspects(docker, project);
-  const normalized: Record<string, Normalized> = {};
-  const names: Record<string, string> = {};
-  const labels: Record<string, Record<string, string>> = {};
-  const servicesById = new Map([...inspects].map(([key, info]) => [info.Id, key]));
-  for (const [key, info] of inspects) {
-    const service = key.split('#')[0]!;
-    const image = await docker.getImage(info.Config.Image).inspect();
-    normalized[key] = normalizeContainer(info, { project, projectDir, imageEnv: image.Config.Env ?? [], hostnameSet: hostnames.has(service), servicesById }) as Normalized;
-    names[key] = info.Name.replace(/^\//, '');
-    labels[key] = info.Config.Labels ?? {};
-  }
-  const snap = { normalized, names, labels, resources: await projectResources(docker, project, fixedSubnets) };
-  // CAPSTAN_PARITY_DUMP=dir writes both sides for a reader to look at.
-  if (process.env.CAPSTAN_PARITY_DUMP) writeFileSync(path.join(process.env.CAPSTAN_PARITY_DUMP, `${project}-${projectDir.includes('/projects/') ? 'capstan' : 'compose'}.json`), JSON.stringify(snap, null, 2));
-  return snap;
-}
-
-const fixtures = readdirSync(FIXTURES).filter((f) => statSync(path.join(FIXTURES, f)).isDirectory()).sort();
+const fixtures = parityFixtures();
 
 describe('containers match what docker-compose 1.29 creates for the same file', () => {
   it('has the fixtures and the oracle', async () => {
@@ -155,16 +69,11 @@ describe('containers match what docker-compose 1.29 creates for the same file', 
 
   for (const fixture of fixtures) {
     it(fixture, { timeout: 300_000 }, async () => {
-      const fixtureDir = path.join(FIXTURES, fixture);
+      const fixtureDir = path.join(PARITY_FIXTURES, fixture);
       const name = `par-${fixture}-${Math.random().toString(36).slice(2, 6)}`;
       const yaml = readFileSync(path.join(fixtureDir, 'compose.yaml'), 'utf8');
       const dotenv = await runtimeEnv(fixtureDir, name);
-      const doc = YAML.parse(yaml, { merge: true }) as {
-        services: Record<string, { hostname?: string; container_name?: string }>;
-        networks?: Record<string, { ipam?: unknown; name?: string } | null>;
-      };
-      const hostnames = new Set(Object.entries(doc.services).filter(([, s]) => s.hostname !== undefined).map(([k]) => k));
-      const fixedSubnets = new Set(Object.entries(doc.networks ?? {}).filter(([, n]) => n?.ipam).map(([k, n]) => n?.name ?? `${name}_${k}`));
+      const { hostnames, fixedSubnets, containerNames } = fixtureFacts(yaml, name);
 
       // 1. docker-compose, in a copy of the fixture folder; removed again before Capstan deploys
       //    (same host ports, same fixed volume names).
@@ -176,7 +85,7 @@ describe('containers match what docker-compose 1.29 creates for the same file', 
       let oracle: Awaited<ReturnType<typeof snapshot>>;
       try {
         await composeUp(docker, run, await imagesOf(run));
-        oracle = await snapshot(name, composeDir, hostnames, fixedSubnets);
+        oracle = await snapshot(docker, name, composeDir, hostnames, fixedSubnets);
       } finally {
         await composeDown(run);
       }
@@ -192,7 +101,7 @@ describe('containers match what docker-compose 1.29 creates for the same file', 
       try {
         const deployment = await waitForDeployment(ctx.s, ctx.token, created.json.deployment_id, 180_000);
         expect(deployment.status, JSON.stringify(deployment.steps?.slice(-3))).toBe('succeeded');
-        ours = await snapshot(name, path.join(projectsDir, name), hostnames, fixedSubnets);
+        ours = await snapshot(docker, name, path.join(projectsDir, name), hostnames, fixedSubnets);
       } finally {
         await ctx.s.request('DELETE', `/api/services/${created.json.id}?mode=hard`, { token: ctx.token });
       }
@@ -211,7 +120,7 @@ describe('containers match what docker-compose 1.29 creates for the same file', 
       //    specification (compose v2) names them `<project>-<service>-<n>`: the specification wins.
       for (const [key, theirs] of Object.entries(oracle.labels)) {
         const [service, n] = key.split('#') as [string, string];
-        const fixed = doc.services[service]?.container_name;
+        const fixed = containerNames[service];
         expect(oracle.names[key]).toBe(fixed ?? `${name}_${service}_${n}`);
         expect(ours.names[key]).toBe(fixed ?? `${name}-${service}-${n}`);
         for (const label of ['com.docker.compose.project', 'com.docker.compose.service', 'com.docker.compose.container-number']) {

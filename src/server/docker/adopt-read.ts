@@ -1,124 +1,84 @@
 import type Docker from 'dockerode';
-import { defaultContainerName, volumeName } from './compose-plan.js';
+import { networkFactsOf, networkKeys, type NetworkDeclarations, type NetworkFacts } from './adopt-network.js';
+import { configKeys, hostKeys, type Keys, type Siblings } from './adopt-service.js';
+import { volumeKeys, type VolumeDeclarations } from './adopt-storage.js';
+import { defaultContainerName } from './compose-plan.js';
 import type { ContainerInfo } from './containers.js';
 import { inspectContainer } from './containers.js';
+import { engineCall } from './errors.js';
 import { inspectImage } from './images.js';
 import { LABEL_DEPENDS_ON } from './labels.js';
 
-/**
- * The compose service that adoption reads back from a container: the keys it
- * can rebuild from inspect, in compose's short forms.
- */
-export interface AdoptedService {
-  image: string;
-  container_name?: string;
-  environment?: Record<string, string>;
-  entrypoint?: string[];
-  command?: string[];
-  ports?: string[];
-  volumes?: string[];
-  restart?: string;
-  depends_on?: string[];
-  labels?: Record<string, string>;
-  healthcheck?: { test: string[]; disable?: boolean; interval?: string; timeout?: string; start_period?: string; retries?: number };
-}
-
-/**
- * Rebuilds a compose service from a running container, keeping only what
- * differs from its image's defaults (inspect's Config mixes both).
- */
-export interface ReadContainer {
-  key: string;
-  definition: AdoptedService;
+/** A compose document read back from a project's running containers. */
+export interface AdoptedProject {
+  services: Record<string, Keys>;
+  networks: NetworkDeclarations;
+  volumes: VolumeDeclarations;
   warnings: string[];
 }
 
-const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+const isReservedLabel = (k: string) => k.startsWith('com.docker.compose.') || k.startsWith('io.capstan.');
 
-function nsToDuration(ns: number | undefined): string | undefined {
-  if (!ns) return undefined;
-  return ns % 1e9 === 0 ? `${ns / 1e9}s` : `${Math.round(ns / 1e6)}ms`;
+/** The engine's logging driver (what a container without `logging:` gets). */
+async function loggingDriver(docker: Docker): Promise<string> {
+  const info = await engineCall((abortSignal) => (docker.info as (o: object) => Promise<{ LoggingDriver?: string }>)({ abortSignal }), 'Could not read the engine info');
+  return info.LoggingDriver || 'json-file';
 }
 
-function isReservedLabel(k: string): boolean {
-  return k.startsWith('com.docker.compose.') || k.startsWith('io.capstan.');
+async function networkFacts(docker: Docker, names: Set<string>): Promise<Map<string, NetworkFacts>> {
+  const out = new Map<string, NetworkFacts>();
+  for (const name of names) {
+    const network = docker.getNetwork(name);
+    const info = await engineCall(
+      (abortSignal) => (network.inspect.bind(network) as (o: object) => Promise<Docker.NetworkInspectInfo>)({ abortSignal }),
+      `Could not inspect network ${name}`,
+    ).catch(() => undefined);
+    if (info) out.set(name, networkFactsOf(info));
+  }
+  return out;
 }
 
-export async function readContainerDefinition(docker: Docker, project: string, info: ContainerInfo): Promise<ReadContainer> {
-  const warnings: string[] = [];
-  const c = await inspectContainer(docker, info.id);
-  const image = await inspectImage(docker, c.Image).catch(() => undefined);
-  const imageConfig = (image?.Config ?? {}) as Partial<Docker.ImageInspectInfo['Config']>;
-  const cfg = c.Config;
-  const def: AdoptedService = { image: cfg.Image };
-
-  const name = c.Name.replace(/^\//, '');
-  if (name !== defaultContainerName(project, info.key)) def.container_name = name;
-
-  const imageEnv = new Set(imageConfig.Env ?? []);
-  const env = (cfg.Env ?? []).filter((e) => !imageEnv.has(e));
-  if (env.length) {
-    def.environment = Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+/**
+ * Rebuilds the compose document of a project from its containers (one per
+ * service key, `scale` saying how many it has), keeping of each only what differs from its image's and the
+ * engine's defaults: what `docker compose up` would have been given to make
+ * them. What a compose file cannot say is in `warnings`.
+ */
+export async function readProjectDefinition(
+  docker: Docker,
+  project: string,
+  containers: ContainerInfo[],
+  scale: Record<string, number> = {},
+): Promise<AdoptedProject> {
+  const inspects = await Promise.all(containers.map((c) => inspectContainer(docker, c.id)));
+  const engine = { loggingDriver: await loggingDriver(docker) };
+  const siblings: Siblings = new Map(containers.map((c, i) => [c.id, { key: c.key, name: inspects[i]!.Name.replace(/^\//, '') }]));
+  const attached = new Set(inspects.flatMap((i) => Object.keys(i.NetworkSettings?.Networks ?? {})));
+  const facts = await networkFacts(docker, attached);
+  const out: AdoptedProject = { services: {}, networks: {}, volumes: {}, warnings: [] };
+  for (const [i, c] of containers.entries()) {
+    const info = inspects[i]!;
+    const image = await inspectImage(docker, info.Image).catch(() => undefined);
+    const imageConfig = (image?.Config ?? {}) as Record<string, any>;
+    const warnings: string[] = [];
+    const def: Keys = { image: info.Config.Image };
+    const name = info.Name.replace(/^\//, '');
+    // A fixed name cannot be scaled: the replicas of a scaled service take compose's names.
+    if ((scale[c.key] ?? 1) > 1) def.scale = scale[c.key];
+    else if (name !== defaultContainerName(project, c.key)) def.container_name = name;
+    Object.assign(def, configKeys(info, imageConfig), hostKeys(info, engine, siblings, warnings));
+    const volumes = volumeKeys(info, project, new Set(Object.keys(imageConfig.Volumes ?? {})), out.volumes, warnings);
+    if (volumes.length) def.volumes = volumes;
+    Object.assign(def, networkKeys(info, project, c.key, siblings, facts, out.networks));
+    const dependsOn = (info.Config.Labels?.[LABEL_DEPENDS_ON] ?? '').split(',').map((d) => d.split(':')[0] ?? '').filter(Boolean);
+    if (dependsOn.length) def.depends_on = dependsOn;
+    const imageLabels = (imageConfig.Labels ?? {}) as Record<string, string>;
+    const labels = Object.fromEntries(Object.entries(info.Config.Labels ?? {}).filter(([k, v]) => !isReservedLabel(k) && imageLabels[k] !== v));
+    if (Object.keys(labels).length) def.labels = labels;
+    out.services[c.key] = def;
+    out.warnings.push(...warnings.map((w) => `${c.key}: ${w}`));
   }
-  if (!sameJson(cfg.Entrypoint, imageConfig.Entrypoint) && Array.isArray(cfg.Entrypoint)) def.entrypoint = cfg.Entrypoint;
-  if ((def.entrypoint || !sameJson(cfg.Cmd, imageConfig.Cmd)) && Array.isArray(cfg.Cmd)) def.command = cfg.Cmd;
-
-  const ports: string[] = [];
-  for (const [port, bindings] of Object.entries(c.HostConfig.PortBindings ?? {})) {
-    const [containerPort, proto] = port.split('/');
-    const suffix = proto === 'udp' ? '/udp' : '';
-    for (const b of (bindings as { HostIp?: string; HostPort?: string }[] | null) ?? []) {
-      const ip = b.HostIp && b.HostIp !== '0.0.0.0' ? (b.HostIp.includes(':') ? `[${b.HostIp}]:` : `${b.HostIp}:`) : '';
-      ports.push(b.HostPort ? `${ip}${b.HostPort}:${containerPort}${suffix}` : `${containerPort}${suffix}`);
-    }
-  }
-  if (ports.length) def.ports = ports;
-
-  const volumes: string[] = [];
-  for (const m of c.Mounts ?? []) {
-    const mode = m.RW ? '' : ':ro';
-    if (m.Type === 'bind') {
-      volumes.push(`${m.Source}:${m.Destination}${mode}`);
-    } else if (m.Type === 'volume' && m.Name) {
-      const prefix = volumeName(project, '');
-      if (m.Name.startsWith(prefix)) {
-        volumes.push(`${m.Name.slice(prefix.length)}:${m.Destination}${mode}`);
-      } else {
-        warnings.push(`volume "${m.Name}" at ${m.Destination} is not named ${prefix}<name>; a redeploy would use a new volume ${prefix}${m.Name}`);
-        volumes.push(`${m.Name}:${m.Destination}${mode}`);
-      }
-    }
-  }
-  if (volumes.length) def.volumes = volumes;
-
-  const policy = c.HostConfig.RestartPolicy;
-  if (policy?.Name && policy.Name !== 'no') {
-    def.restart = policy.Name === 'on-failure' && policy.MaximumRetryCount ? `on-failure:${policy.MaximumRetryCount}` : policy.Name;
-  }
-
-  const dependsOn = (cfg.Labels?.[LABEL_DEPENDS_ON] ?? '')
-    .split(',')
-    .map((d) => d.split(':')[0] ?? '')
-    .filter(Boolean);
-  if (dependsOn.length) def.depends_on = dependsOn;
-
-  const imageLabels = imageConfig.Labels ?? {};
-  const labels = Object.fromEntries(
-    Object.entries(cfg.Labels ?? {}).filter(([k, v]) => !isReservedLabel(k) && imageLabels[k] !== v),
-  );
-  if (Object.keys(labels).length) def.labels = labels;
-
-  const hc = (cfg as { Healthcheck?: Docker.HealthConfig }).Healthcheck;
-  if (hc?.Test && !sameJson(hc, (imageConfig as { Healthcheck?: unknown }).Healthcheck)) {
-    def.healthcheck = hc.Test[0] === 'NONE'
-      ? { test: ['NONE'], disable: true }
-      : {
-          test: hc.Test,
-          ...(nsToDuration(hc.Interval) ? { interval: nsToDuration(hc.Interval)! } : {}),
-          ...(nsToDuration(hc.Timeout) ? { timeout: nsToDuration(hc.Timeout)! } : {}),
-          ...(nsToDuration(hc.StartPeriod) ? { start_period: nsToDuration(hc.StartPeriod)! } : {}),
-          ...(hc.Retries ? { retries: hc.Retries } : {}),
-        };
-  }
-  return { key: info.key, definition: def, warnings };
+  // The project's default network is compose's own: declared only when it carries something.
+  if (out.networks.default && Object.keys(out.networks.default).length === 0) delete out.networks.default;
+  return out;
 }

@@ -1,5 +1,6 @@
-import { readContainerDefinition, type AdoptedService } from '../docker/adopt-read.js';
+import { readProjectDefinition } from '../docker/adopt-read.js';
 import { listComposeContainers, type ContainerInfo } from '../docker/containers.js';
+import { LABEL_CONTAINER_NUMBER } from '../docker/labels.js';
 import { CapstanError } from '../errors.js';
 import { composeYaml } from './definitions.js';
 import type { EnginePool } from './engines.js';
@@ -51,27 +52,31 @@ export async function adoptProject(engines: EnginePool, store: ServiceStore, pro
     throw new CapstanError('NOT_FOUND', 'Compose project not found', { details: `project: no unmanaged containers labelled with project "${project}" on engine "${engineId}"` });
   }
   const warnings: string[] = [];
-  const services: Record<string, AdoptedService> = {};
+  const byKey = new Map<string, ContainerInfo[]>();
   for (const c of containers) {
-    if (!c.key) {
-      warnings.push(`container "${c.name}" has no compose service label and was left out`);
-      continue;
-    }
-    if (services[c.key]) {
-      warnings.push(`service "${c.key}" has more than one container; only one was adopted`);
-      continue;
-    }
-    const read = await readContainerDefinition(docker, project, c);
-    services[c.key] = read.definition;
-    warnings.push(...read.warnings);
+    if (!c.key) warnings.push(`container "${c.name}" has no compose service label and was left out`);
+    else byKey.set(c.key, [...(byKey.get(c.key) ?? []), c]);
   }
+  // A scaled service: its first replica stands for all, and the count becomes `scale`.
+  const number = (c: ContainerInfo) => Number(c.labels[LABEL_CONTAINER_NUMBER] ?? 1);
+  const first = [...byKey.values()].map((list) => [...list].sort((a, b) => number(a) - number(b))[0]!);
+  const scale = Object.fromEntries([...byKey].map(([key, list]) => [key, list.length]));
+  const read = await readProjectDefinition(docker, project, first, scale);
+  warnings.push(...read.warnings);
+  const services = read.services;
   for (const def of Object.values(services)) {
-    if (def.depends_on) def.depends_on = def.depends_on.filter((d) => d in services);
-    if (def.depends_on?.length === 0) delete def.depends_on;
+    const deps = (def.depends_on as string[] | undefined)?.filter((d) => d in services);
+    if (deps?.length) def.depends_on = deps;
+    else delete def.depends_on;
   }
+  const document = {
+    services,
+    ...(Object.keys(read.networks).length ? { networks: read.networks } : {}),
+    ...(Object.keys(read.volumes).length ? { volumes: read.volumes } : {}),
+  };
   // The rebuilt document becomes the project folder's compose.yaml, as for any service, once
   // the compose pipeline reads it. Its values are what the containers run with: literal, never interpolated.
-  const loaded = store.projects.check(project, { yaml: composeYaml({ services }, { literal: true }), env: '' }, false);
+  const loaded = store.projects.check(project, { yaml: composeYaml(document, { literal: true }), env: '' }, false);
   if (!loaded.ok) {
     throw invalidProject(loaded.issues, 'This project cannot be expressed as a Capstan service');
   }
