@@ -7,6 +7,7 @@ import { Shell } from './pages/Shell.js';
 // The overview is what most visits open, so it ships in the main chunk;
 // every other page is its own chunk, loaded on first visit.
 const NewService = lazy(() => import('./pages/NewService.js').then((m) => ({ default: m.NewService })));
+const Adopt = lazy(() => import('./pages/Adopt.js').then((m) => ({ default: m.Adopt })));
 const Service = lazy(() => import('./pages/Service.js').then((m) => ({ default: m.Service })));
 const ServiceOverview = lazy(() => import('./pages/ServiceOverview.js').then((m) => ({ default: m.ServiceOverview })));
 const Definition = lazy(() => import('./pages/Definition.js').then((m) => ({ default: m.Definition })));
@@ -38,6 +39,7 @@ export const routes: RouteDefinition[] = [
     children: [
       { path: '/', component: Services },
       { path: '/services/new', component: NewService },
+      { path: '/services/adopt', component: Adopt },
       {
         path: '/services/:id',
         component: Service,

@@ -60,6 +60,7 @@ const pages: [string, () => string, (p: Page) => Promise<unknown>][] = [
   ['environment', () => `/services/${webId}/environment`, (p) => p.locator('.env-row').first().waitFor()],
   ['files', () => `/services/${webId}/files`, (p) => p.locator('tr[data-file]').first().waitFor()],
   ['deployments', () => `/services/${webId}/deployments`, (p) => p.locator('.deployments li').first().waitFor()],
+  ['adopt', () => '/services/adopt', (p) => p.locator('table[aria-label="projects"] tbody tr').first().waitFor()],
   ['images', () => '/images', (p) => p.locator('tr[data-image]').first().waitFor()],
   ['schedules', () => '/schedules', (p) => p.locator('li[data-schedule]').first().waitFor()],
   ['audit', () => '/audit', (p) => p.getByText('Chain intact').waitFor()],

@@ -141,7 +141,8 @@ export function Service(props: RouteSectionProps) {
   // Read from the location reactively: the page may first render (a lazy chunk, inside the navigation's
   // transition) before the location carries the state the create navigated with.
   const [warningsDismissed, setWarningsDismissed] = createSignal(false);
-  const createWarnings = () => (warningsDismissed() ? [] : ((location.state as { warnings?: string[] } | null | undefined)?.warnings ?? []));
+  const arrival = () => (location.state ?? {}) as { warnings?: string[]; adopted?: boolean };
+  const createWarnings = () => (warningsDismissed() ? [] : (arrival().warnings ?? []));
 
   return (
     <ServiceContext.Provider
@@ -204,7 +205,7 @@ export function Service(props: RouteSectionProps) {
             <Show when={createWarnings().length > 0}>
               <div class="notice" role="status" data-testid="create-warnings">
                 <div class="card-head">
-                  <strong>Created with {createWarnings().length} warning{createWarnings().length > 1 ? 's' : ''}</strong>
+                  <strong>{arrival().adopted ? 'Adopted' : 'Created'} with {createWarnings().length} warning{createWarnings().length > 1 ? 's' : ''}</strong>
                   <button type="button" class="link small" onClick={() => setWarningsDismissed(true)}>
                     Dismiss
                   </button>

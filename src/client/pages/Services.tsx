@@ -71,7 +71,10 @@ export function Services() {
     <>
       <div class="page-head">
         <h1>Services</h1>
-        <A href="/services/new" class="button primary">New service</A>
+        <div class="btn-group">
+          <A href="/services/adopt" class="button">Adopt running project</A>
+          <A href="/services/new" class="button primary">New service</A>
+        </div>
       </div>
 
       <section class="summary" classList={{ 'with-unknown': cards().length > STATUSES.length }} aria-label="Health summary">
@@ -137,6 +140,9 @@ export function Services() {
               <h2>No services yet.</h2>
               <p class="muted">A service is one or more containers defined like a compose file. Paste one, or start from the example.</p>
               <A href="/services/new" class="button primary">Create your first service</A>
+              <p class="muted small">
+                Projects already started with <code>docker compose up</code> can be <A href="/services/adopt">adopted</A> as they run.
+              </p>
             </div>
             )
           }
