@@ -213,6 +213,8 @@ describe('update badges', () => {
       const onlyOther = await api('GET', `/api/updates?engine_id=${other}`);
       expect(onlyOther.status, onlyOther.text).toBe(200);
       expect(onlyOther.json.images.map((i: { engine_id: string }) => i.engine_id)).toEqual([other]);
+      // An id no engine has is a 404 naming the field, not an empty list that looks like "nothing to update".
+      expectContractError(await api('GET', '/api/updates?engine_id=nope'), 404, /^engine_id: no engine with id "nope"/);
 
       await proxy2.close();
       const down = await api('POST', '/api/updates/check');

@@ -132,8 +132,9 @@ export class UpdateChecker {
     private readonly log: Logger,
   ) {}
 
-  /** The last results of the images in use (on every engine, or on one), with the services using each now. */
+  /** The last results of the images in use (on every engine, or on one: 404 for an id no engine has), with the services using each now. */
   async list(engineId?: string): Promise<ImageUpdate[]> {
+    if (engineId !== undefined) await this.engines.link(engineId);
     const used = imagesOf(await this.store.list());
     if (engineId !== undefined) for (const [k, u] of used) if (u.engineId !== engineId) used.delete(k);
     if (used.size === 0) return [];
