@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { composeDown, composeUp, type ComposeRun } from '../helpers/compose-oracle.js';
-import { execIn, inspect, projectContainers, testDocker, uniqueName } from '../helpers/engine.js';
+import { execIn, inspect, projectContainers, testDocker, uniqueName, volumeExists } from '../helpers/engine.js';
 import { deployAndWait, useServer } from '../helpers/server.js';
 
 const ctx = useServer();
@@ -116,6 +116,12 @@ describe('anonymous volumes survive a recreate', () => {
       expect((await volumesOf(names.cache!))['/cache']).toBe(`${name}_cachedata`);
       expect(await execIn(docker, names.cache!, ['sh', '-c', 'cat /cache/marker 2>&1 || true'])).toMatch(/No such file/);
       expect(await execIn(docker, names.db!, ['cat', '/data/marker'])).toBe('kept-db\n');
+
+      // A hard delete removes the volumes, the anonymous ones with their containers (compose down -v).
+      expect((await ctx.s.request('DELETE', `/api/services/${service.id}?mode=hard`, { token: ctx.token })).status).toBeLessThan(300);
+      await expect.poll(async () => (await ctx.s.request('GET', `/api/services/${service.id}`, { token: ctx.token })).status, { timeout: 30_000 }).toBe(404);
+      expect(await volumeExists(docker, volumes.db['/data']!)).toBe(false);
+      expect(await volumeExists(docker, `${name}_cachedata`)).toBe(false);
     } finally {
       await ctx.s.request('DELETE', `/api/services/${service.id}?mode=hard`, { token: ctx.token });
     }

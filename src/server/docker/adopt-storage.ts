@@ -3,11 +3,10 @@
 // options inspect keeps; and the top-level volumes they need. Pure.
 import type Docker from 'dockerode';
 import { volumeName } from './compose-plan.js';
+import { isAnonymousVolumeName } from './inherit-volumes.js';
 
 type Raw = Record<string, any>;
 export type VolumeDeclarations = Record<string, Record<string, unknown>>;
-
-const ANONYMOUS = /^[0-9a-f]{64}$/;
 
 /** Options a create request asked for that inspect's Mounts does not show: from HostConfig.Mounts and Binds. */
 function requestedOptions(hc: Raw): Map<string, { nocopy?: boolean; selinux?: string; size?: number; mode?: number; subpath?: string }> {
@@ -77,7 +76,7 @@ export function volumeKeys(
     }
     const name = (m.Name ?? '') as string;
     let source: string | undefined;
-    if (ANONYMOUS.test(name)) {
+    if (isAnonymousVolumeName(name)) {
       // The image's own VOLUME: every container of it gets one; the definition need not say so.
       if (imageVolumes.has(target)) continue;
       source = undefined;

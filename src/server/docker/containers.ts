@@ -144,9 +144,14 @@ export function restartContainer(docker: Docker, id: string, name = id, timeoutS
   );
 }
 
-export function removeContainer(docker: Docker, id: string, name = id): Promise<void> {
+/**
+ * Removes a container. Its anonymous volumes stay (a recreate mounts them on
+ * the new container) unless `anonymousVolumes`, as `compose down -v` removes
+ * them; named volumes are never removed with a container.
+ */
+export function removeContainer(docker: Docker, id: string, name = id, { anonymousVolumes = false } = {}): Promise<void> {
   return engineCall(
-    (abortSignal) => ignoreMissing(() => docker.getContainer(id).remove({ force: true, v: false, abortSignal })),
+    (abortSignal) => ignoreMissing(() => docker.getContainer(id).remove({ force: true, v: anonymousVolumes, abortSignal })),
     `Could not remove container ${name}`,
     SLOW_CALL_MS,
   );

@@ -19,6 +19,13 @@ export function oldMountsOf(info: Docker.ContainerInspectInfo): OldMount[] {
   }));
 }
 
+/** The engine names an anonymous volume with 64 random hex digits. */
+export const isAnonymousVolumeName = (name: string) => /^[0-9a-f]{64}$/.test(name);
+
+/** The anonymous volumes a container mounts (its own, or inherited from the container it replaced). */
+export const anonymousVolumesOf = (info: Docker.ContainerInspectInfo): string[] =>
+  (info.Mounts ?? []).flatMap((m) => (m.Type === 'volume' && m.Name && isAnonymousVolumeName(m.Name) ? [m.Name] : []));
+
 const normalizeTarget = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p);
 
 /** Where a bind string ("source:target[:options]") mounts. */

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { toContainerInfo, type ContainerInfo } from './containers.js';
 import { engineCall } from './errors.js';
+import { isAnonymousVolumeName } from './inherit-volumes.js';
 
 /** Measuring volumes walks their files on disk: longer than a short request, still bounded. */
 const DISK_USAGE_MS = 60_000;
@@ -56,7 +57,7 @@ export function listVolumes(docker: Docker): Promise<VolumeInfo[]> {
       labels: v.Labels ?? {},
       createdAt: isoOrNull((v as { CreatedAt?: string }).CreatedAt),
       // Engines before 23.0 do not label them: their name is then a bare 64-hex id.
-      anonymous: LABEL_ANONYMOUS_VOLUME in (v.Labels ?? {}) || (/^[0-9a-f]{64}$/.test(v.Name) && Object.keys(v.Labels ?? {}).length === 0),
+      anonymous: LABEL_ANONYMOUS_VOLUME in (v.Labels ?? {}) || (isAnonymousVolumeName(v.Name) && Object.keys(v.Labels ?? {}).length === 0),
     }));
   }, 'Could not list volumes');
 }

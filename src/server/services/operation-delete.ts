@@ -1,8 +1,10 @@
 import type Docker from 'dockerode';
-import { listComposeContainers, removeContainer, stopContainer } from '../docker/containers.js';
+import { inspectContainer, listComposeContainers, removeContainer, stopContainer } from '../docker/containers.js';
+import { anonymousVolumesOf } from '../docker/inherit-volumes.js';
 import { networkName } from '../docker/compose-plan.js';
 import { LABEL_PROJECT } from '../docker/labels.js';
 import { listVolumesByLabel, removeNetwork, removeVolume } from '../docker/resources.js';
+import { CapstanError } from '../errors.js';
 import { belongsTo, type Step } from './apply.js';
 import { stopGrace } from './apply-container.js';
 import { concurrencyScope } from './levels.js';
@@ -42,14 +44,18 @@ export const deleteOperation: Operation = {
  * What `compose down` does: stops the service's containers in reverse
  * depends_on levels (each level's at once, each with its own grace period;
  * all at once when the folder no longer loads), removes each level once it
- * has stopped, then the project's networks, and the named volumes too when
- * asked. Idempotent: what is gone already is skipped.
+ * has stopped, then the project's networks, and the volumes too when asked
+ * (the containers' anonymous ones with them, the named ones by label).
+ * Idempotent: what is gone already is skipped.
  */
 export async function takeDown(docker: Docker, row: ServiceRow, step: (s: Step) => Promise<unknown>, signal: AbortSignal, volumes: boolean): Promise<void> {
   const mine = (await listComposeContainers(docker)).filter((c) => belongsTo(c, row));
   const scope = concurrencyScope(signal);
   const grace = new Map<string, number | undefined>();
   await scope.each(mine, async (c) => grace.set(c.id, await stopGrace(docker, c.id, definedGrace(row, c.key))));
+  // Anonymous volumes a container mounts by name (inherited on a recreate) outlive its removal: they are removed after it.
+  const anonymous = new Set<string>();
+  if (volumes) await scope.each(mine, async (c) => anonymousVolumesOf(await inspectContainer(docker, c.id)).forEach((v) => anonymous.add(v)));
   // A stopped container's removal changes nothing its dependencies see: it runs beside the next level's stops.
   const removing: Promise<void>[] = [];
   try {
@@ -57,7 +63,7 @@ export async function takeDown(docker: Docker, row: ServiceRow, step: (s: Step) 
       await scope.eachStop(group, (c) => stopContainer(docker, c.id, c.name, grace.get(c.id)));
       removing.push(
         scope.each(group, async (c) => {
-          await removeContainer(docker, c.id, c.name);
+          await removeContainer(docker, c.id, c.name, { anonymousVolumes: volumes });
           await step({ action: 'remove', target: c.name });
         }),
       );
@@ -71,8 +77,15 @@ export async function takeDown(docker: Docker, row: ServiceRow, step: (s: Step) 
     await step({ action: 'remove-network', target: network });
   });
   if (volumes) {
-    await scope.each(await listVolumesByLabel(docker, `${LABEL_PROJECT}=${row.name}`), async (v) => {
-      await removeVolume(docker, v);
+    await scope.each([...(await listVolumesByLabel(docker, `${LABEL_PROJECT}=${row.name}`)), ...anonymous], async (v) => {
+      try {
+        await removeVolume(docker, v);
+      } catch (err) {
+        // Another container mounts it too: it stays, and the delete goes on.
+        if (!(err instanceof CapstanError && err.code === 'CONFLICT') || !anonymous.has(v)) throw err;
+        await step({ action: 'note', target: `anonymous volume ${v} is in use by another container and was kept` });
+        return;
+      }
       await step({ action: 'remove-volume', target: v });
     });
   }
