@@ -36,14 +36,22 @@ const kindOfUrl = (url: string): EngineObject['kind'] => {
  * services is not removed (409).
  */
 export class EngineAdmin {
-  /** Each link's version, asked once while it answers (a list must not call every engine each time). */
+  /**
+   * Each link's version, asked once per connection (a list must not call every
+   * engine each time): a lost connection forgets it, as the engine may come back upgraded.
+   */
   private readonly versions = new WeakMap<EngineLink, Promise<{ version: string; apiVersion: string } | undefined>>();
 
   constructor(
     private readonly store: EngineStore,
     private readonly pool: EnginePool,
     private readonly services: ServiceStore,
-  ) {}
+  ) {
+    pool.on('availability', (id, available) => {
+      const link = pool.find(id);
+      if (!available && link) this.versions.delete(link);
+    });
+  }
 
   async list(): Promise<EngineObject[]> {
     const [records, counts] = await Promise.all([this.store.list(), this.services.countByEngine()]);
