@@ -3,6 +3,7 @@ import { networkFactsOf, networkKeys, type NetworkDeclarations, type NetworkFact
 import { configKeys, hostKeys, type Keys, type Siblings } from './adopt-service.js';
 import { volumeKeys, type VolumeDeclarations } from './adopt-storage.js';
 import { defaultContainerName } from './compose-plan.js';
+import { daemonFacts } from './engine.js';
 import type { ContainerInfo } from './containers.js';
 import { inspectContainer } from './containers.js';
 import { engineCall } from './errors.js';
@@ -18,12 +19,6 @@ export interface AdoptedProject {
 }
 
 const isReservedLabel = (k: string) => k.startsWith('com.docker.compose.') || k.startsWith('io.capstan.');
-
-/** The engine's logging driver (what a container without `logging:` gets). */
-async function loggingDriver(docker: Docker): Promise<string> {
-  const info = await engineCall((abortSignal) => (docker.info as (o: object) => Promise<{ LoggingDriver?: string }>)({ abortSignal }), 'Could not read the engine info');
-  return info.LoggingDriver || 'json-file';
-}
 
 async function networkFacts(docker: Docker, names: Set<string>): Promise<Map<string, NetworkFacts>> {
   const out = new Map<string, NetworkFacts>();
@@ -51,7 +46,7 @@ export async function readProjectDefinition(
   scale: Record<string, number> = {},
 ): Promise<AdoptedProject> {
   const inspects = await Promise.all(containers.map((c) => inspectContainer(docker, c.id)));
-  const engine = { loggingDriver: await loggingDriver(docker) };
+  const engine = await daemonFacts(docker);
   const siblings: Siblings = new Map(containers.map((c, i) => [c.id, { key: c.key, name: inspects[i]!.Name.replace(/^\//, '') }]));
   const attached = new Set(inspects.flatMap((i) => Object.keys(i.NetworkSettings?.Networks ?? {})));
   const facts = await networkFacts(docker, attached);

@@ -1,5 +1,6 @@
 import { readProjectDefinition } from '../docker/adopt-read.js';
 import { listComposeContainers, type ContainerInfo } from '../docker/containers.js';
+import { daemonFacts } from '../docker/engine.js';
 import { LABEL_CONTAINER_NUMBER } from '../docker/labels.js';
 import { CapstanError } from '../errors.js';
 import { composeYaml } from './definitions.js';
@@ -15,17 +16,23 @@ export interface DiscoveredProject {
 
 /**
  * Compose projects that run on one engine but are no Capstan service there
- * (started by compose, or by hand with its labels). A project of the name
- * of a service on another engine is listed (it is not that service's); its
- * adoption is refused while the name is taken, as service names are one namespace.
+ * (started by compose, or by hand with its labels). A project of the name of
+ * a service on another engine is listed (it is not that service's), unless
+ * that engine is the same daemon under another entry and the service an
+ * adopted one (whose containers carry no Capstan label to tell them by).
+ * Its adoption is refused while the name is taken, as service names are one namespace.
  */
 export async function discoverProjects(engines: EnginePool, engineId: string, store: ServiceStore): Promise<DiscoveredProject[]> {
   const docker = await engines.docker(engineId);
-  const taken = new Set((await store.list()).filter((r) => r.engineId === engineId).map((r) => r.name));
+  const rows = await store.list();
+  const taken = new Set(rows.filter((r) => r.engineId === engineId).map((r) => r.name));
   const byProject = new Map<string, ContainerInfo[]>();
   for (const c of await listComposeContainers(docker)) {
     if (c.serviceId || taken.has(c.project)) continue;
     byProject.set(c.project, [...(byProject.get(c.project) ?? []), c]);
+  }
+  for (const name of await adoptedOnSameDaemon(engines, engineId, rows.filter((r) => r.adopted && r.engineId !== engineId && byProject.has(r.name)))) {
+    byProject.delete(name);
   }
   return [...byProject.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
@@ -33,6 +40,17 @@ export async function discoverProjects(engines: EnginePool, engineId: string, st
       project,
       containers: list.map((c) => ({ name: c.name, service: c.key, image: c.image, status: c.state })),
     }));
+}
+
+/** The names of those adopted services whose engine is this engine's daemon under another entry (asked only when there are any). */
+async function adoptedOnSameDaemon(engines: EnginePool, engineId: string, candidates: ServiceRow[]): Promise<string[]> {
+  if (candidates.length === 0) return [];
+  const idOf = async (id: string) => (engines.isAvailable(id) ? (await daemonFacts(await engines.docker(id)).catch(() => undefined))?.id : undefined);
+  const mine = await idOf(engineId);
+  if (!mine) return [];
+  const ids = new Map<string, string | undefined>();
+  for (const id of new Set(candidates.map((r) => r.engineId))) ids.set(id, await idOf(id));
+  return candidates.filter((r) => ids.get(r.engineId) === mine).map((r) => r.name);
 }
 
 /**
