@@ -80,8 +80,8 @@ export function MoveService(props: {
       </p>
       <div class="danger-note" data-testid="move-volumes-warning">
         <p>
-          Named volumes and their data are not carried over: they stay on <strong>{from()}</strong>, and the service starts with new, empty volumes on
-          the new engine.
+          Volumes and their data are not carried over: named volumes, and the anonymous ones an image keeps its data in, stay on{' '}
+          <strong>{from()}</strong>, and the service starts with new, empty volumes on the new engine.
           <Show when={props.volumes.length > 0}>
             {' '}Left behind: <strong>{props.volumes.join(', ')}</strong>.
           </Show>
