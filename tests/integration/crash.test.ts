@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
-import { projectContainers, testDocker, uniqueName } from '../helpers/engine.js';
+import { projectContainers, testDocker, uniqueName, volumeExists } from '../helpers/engine.js';
 import { spawnCapstan, type CapstanProcess } from '../helpers/process.js';
 import { ADMIN, httpRequest, newDataDir } from '../helpers/server.js';
 
@@ -144,6 +144,51 @@ describe('crash safety', () => {
       }
     } finally {
       for (const c of await projectContainers(docker, name)) await docker.getContainer(c.Id).remove({ force: true });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+  it('kill -9 in the middle of a hard delete: the next start finishes it, and removes the anonymous volumes of containers already gone', async () => {
+    const dataDir = newDataDir();
+    const name = uniqueName('crashdel');
+    const env = envOf(dataDir);
+    const withCache = { ...sleeperOf(), volumes: ['/cache'] };
+    const anonymous: string[] = [];
+    try {
+      const first = await spawnCapstan(env);
+      const token = await login(first.url);
+      const definition = (revision: string) => ({ name, services: { a: { ...withCache, environment: { R: revision } }, b: { ...withCache, environment: { R: revision }, depends_on: ['a'] } } });
+      const created = await httpRequest(first.url, 'POST', '/api/services', { token, body: definition('1') });
+      expect(created.status, created.text).toBe(201);
+      const id: string = created.json.id;
+      await expect.poll(async () => (await httpRequest(first.url, 'GET', `/api/services/${id}`, { token })).json.status, { timeout: 30_000 }).toBe('running');
+      // A recreate: the new containers mount the old anonymous volumes by name, which the engine's remove -v leaves.
+      const changed = await httpRequest(first.url, 'PUT', `/api/services/${id}`, { token, body: definition('2') });
+      expect(changed.status, changed.text).toBe(200);
+      await expect.poll(async () => (await httpRequest(first.url, 'GET', `/api/deployments/${changed.json.deployment_id}`, { token })).json.status, { timeout: 30_000 }).toBe('succeeded');
+      for (const c of await projectContainers(docker, name)) {
+        anonymous.push(...((await docker.getContainer(c.Id).inspect()).Mounts ?? []).filter((m) => m.Destination === '/cache').map((m) => m.Name!));
+      }
+      expect(anonymous).toHaveLength(2);
+
+      // Killed the moment the engine reports the first container removed (b, the dependant, goes first).
+      const { killed } = await killOnFirst(first, 'destroy', name);
+      void httpRequest(first.url, 'DELETE', `/api/services/${id}?mode=hard`, { token }).catch(() => undefined);
+      await killed;
+      expect(await first.exited).toBeNull();
+
+      const second = await spawnCapstan(env);
+      try {
+        const token2 = await login(second.url);
+        await expect.poll(async () => (await httpRequest(second.url, 'GET', `/api/services/${id}`, { token: token2 })).status, { timeout: 60_000, interval: 250 }).toBe(404);
+        expect(await projectContainers(docker, name)).toEqual([]);
+        for (const v of anonymous) expect(await volumeExists(docker, v), v).toBe(false);
+      } finally {
+        second.child.kill('SIGTERM');
+        expect(await second.exited).toBe(0);
+      }
+    } finally {
+      for (const c of await projectContainers(docker, name)) await docker.getContainer(c.Id).remove({ force: true });
+      for (const v of anonymous) await docker.getVolume(v).remove().catch(() => {});
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

@@ -29,7 +29,9 @@ export const deleteOperation: Operation = {
   async run({ deps, docker, deployment, row, step, apply }) {
     if (!row) return; // gone already: a second delivery of a delete that finished
     const mode = deployment.params?.mode === 'hard' ? 'hard' : 'soft';
-    await takeDown(docker, row, step, apply.signal, mode === 'hard');
+    // The anonymous volumes an earlier attempt found: their containers may be gone now.
+    const remembered = (deployment.steps ?? []).filter((st) => st.action === ANONYMOUS_VOLUME_STEP).map((st) => st.target);
+    await takeDown(docker, row, step, apply.signal, mode === 'hard', remembered);
     await deps.schedules.removeForService(row.id);
     // Before the row: a retry after a crash finds the row and finishes; the folder step is idempotent.
     await step(removeFolder(deps.store.projects, row.name, mode, deployment.id));
@@ -45,17 +47,37 @@ export const deleteOperation: Operation = {
  * depends_on levels (each level's at once, each with its own grace period;
  * all at once when the folder no longer loads), removes each level once it
  * has stopped, then the project's networks, and the volumes too when asked
- * (the containers' anonymous ones with them, the named ones by label).
- * Idempotent: what is gone already is skipped.
+ * (the containers' anonymous ones, including those `rememberedVolumes` names
+ * from an earlier attempt, and the named ones by label). Idempotent: what is
+ * gone already is skipped.
  */
-export async function takeDown(docker: Docker, row: ServiceRow, step: (s: Step) => Promise<unknown>, signal: AbortSignal, volumes: boolean): Promise<void> {
+/** The step that records, before its container goes, an anonymous volume a hard delete removes after it. */
+const ANONYMOUS_VOLUME_STEP = 'anonymous-volume';
+
+export async function takeDown(
+  docker: Docker,
+  row: ServiceRow,
+  step: (s: Step) => Promise<unknown>,
+  signal: AbortSignal,
+  volumes: boolean,
+  rememberedVolumes: string[] = [],
+): Promise<void> {
   const mine = (await listComposeContainers(docker)).filter((c) => belongsTo(c, row));
   const scope = concurrencyScope(signal);
   const grace = new Map<string, number | undefined>();
   await scope.each(mine, async (c) => grace.set(c.id, await stopGrace(docker, c.id, definedGrace(row, c.key))));
-  // Anonymous volumes a container mounts by name (inherited on a recreate) outlive its removal: they are removed after it.
-  const anonymous = new Set<string>();
-  if (volumes) await scope.each(mine, async (c) => anonymousVolumesOf(await inspectContainer(docker, c.id)).forEach((v) => anonymous.add(v)));
+  // Anonymous volumes a container mounts by name (inherited on a recreate) outlive its removal: they
+  // are removed after it. Each is recorded as a step first, so a retry after a crash still knows it.
+  const anonymous = new Set<string>(rememberedVolumes);
+  if (volumes) {
+    const found = new Set<string>();
+    await scope.each(mine, async (c) => anonymousVolumesOf(await inspectContainer(docker, c.id)).forEach((v) => found.add(v)));
+    for (const v of found) {
+      if (anonymous.has(v)) continue;
+      anonymous.add(v);
+      await step({ action: ANONYMOUS_VOLUME_STEP, target: v });
+    }
+  }
   // A stopped container's removal changes nothing its dependencies see: it runs beside the next level's stops.
   const removing: Promise<void>[] = [];
   try {
