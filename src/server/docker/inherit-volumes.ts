@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { inspectContainer } from './containers.js';
 import type { Mount } from './plan-mounts.js';
 
 /** A mount of the container being replaced, as inspect shows it. */
@@ -10,7 +11,9 @@ export interface OldMount {
   readOnly: boolean;
 }
 
-export function oldMountsOf(info: Docker.ContainerInspectInfo): OldMount[] {
+/** The mounts of a container about to be replaced: what its successor may inherit. */
+export async function containerMounts(docker: Docker, id: string): Promise<OldMount[]> {
+  const info = await inspectContainer(docker, id);
   return (info.Mounts ?? []).map((m) => ({
     type: m.Type,
     source: (m.Type === 'volume' ? m.Name : m.Source) ?? '',
@@ -23,8 +26,9 @@ export function oldMountsOf(info: Docker.ContainerInspectInfo): OldMount[] {
 export const isAnonymousVolumeName = (name: string) => /^[0-9a-f]{64}$/.test(name);
 
 /** The anonymous volumes a container mounts (its own, or inherited from the container it replaced). */
-export const anonymousVolumesOf = (info: Docker.ContainerInspectInfo): string[] =>
-  (info.Mounts ?? []).flatMap((m) => (m.Type === 'volume' && m.Name && isAnonymousVolumeName(m.Name) ? [m.Name] : []));
+export async function anonymousVolumesOf(docker: Docker, id: string): Promise<string[]> {
+  return (await containerMounts(docker, id)).flatMap((m) => (m.type === 'volume' && isAnonymousVolumeName(m.source) ? [m.source] : []));
+}
 
 const normalizeTarget = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p);
 

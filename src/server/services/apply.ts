@@ -1,6 +1,5 @@
 import type Docker from 'dockerode';
 import {
-  inspectContainer,
   listComposeContainers,
   removeContainer,
   renameContainer,
@@ -9,7 +8,7 @@ import {
   type ContainerInfo,
 } from '../docker/containers.js';
 import type { DesiredContainer, PlannedService, ServicePlan } from '../docker/compose-plan.js';
-import { oldMountsOf } from '../docker/inherit-volumes.js';
+import { containerMounts } from '../docker/inherit-volumes.js';
 import { OLD_CONTAINER_MARK } from '../docker/labels.js';
 import { CapstanError } from '../errors.js';
 import { newId } from '../ids.js';
@@ -194,7 +193,7 @@ export async function recreate(
 ): Promise<string> {
   const wasRunning = old.state === 'running' || old.state === 'restarting';
   // Read before anything changes: a crash after the rename leaves this container aside, and the retry reads it again.
-  const inherit = oldMountsOf(await inspectContainer(docker, old.id));
+  const inherit = await containerMounts(docker, old.id);
   const asideName = `${old.name}${OLD_CONTAINER_MARK}${newId(6)}`;
   // The grace period the service asks for now, as compose stops with the service's stop_grace_period.
   if (wasRunning) await stopGracefully(docker, old, (desired.create as { StopTimeout?: number }).StopTimeout);

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { inspectContainer, listComposeContainers, removeContainer, stopContainer } from '../docker/containers.js';
+import { listComposeContainers, removeContainer, stopContainer } from '../docker/containers.js';
 import { anonymousVolumesOf } from '../docker/inherit-volumes.js';
 import { networkName } from '../docker/compose-plan.js';
 import { LABEL_PROJECT } from '../docker/labels.js';
@@ -71,7 +71,7 @@ export async function takeDown(
   const anonymous = new Set<string>(rememberedVolumes);
   if (volumes) {
     const found = new Set<string>();
-    await scope.each(mine, async (c) => anonymousVolumesOf(await inspectContainer(docker, c.id)).forEach((v) => found.add(v)));
+    await scope.each(mine, async (c) => (await anonymousVolumesOf(docker, c.id)).forEach((v) => found.add(v)));
     for (const v of found) {
       if (anonymous.has(v)) continue;
       anonymous.add(v);
