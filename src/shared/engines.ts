@@ -72,6 +72,7 @@ export const zEngineObject = z.object({
   error: z.string().nullable().meta({ description: 'Why the engine does not answer; null while it does' }),
   version: z.string().nullable(),
   api_version: z.string().nullable(),
+  same_daemon_as: z.array(z.string()).meta({ description: 'The names of the other engines that reach the same Docker daemon (the same /info ID); empty when none, or while it does not answer' }),
   services: z.number().int().meta({ description: 'Services on this engine' }),
   containers: z.number().int().meta({ description: 'Compose containers on this engine' }),
   running: z.number().int().meta({ description: 'Of those, running' }),
@@ -86,6 +87,7 @@ export const zEngineTestResult = z.object({
   version: z.string().nullable(),
   api_version: z.string().nullable(),
   ssh_host_key: z.string().nullable(),
+  same_daemon_as: z.array(z.string()).meta({ description: 'The engines already added that reach this same Docker daemon (allowed; said so the duplicate is on purpose)' }),
   error: z.string().nullable(),
   details: z.string().nullable(),
 });

@@ -65,10 +65,14 @@ describe('the Engines page', () => {
     await page.getByRole('button', { name: 'Test connection' }).click();
     const version = (await local.version()).Version;
     await page.getByTestId('engine-test-result').filter({ hasText: `Connected: Docker ${version}` }).waitFor();
+    // The same socket again: allowed, and said, so the duplicate is on purpose.
+    expect(await page.getByTestId('engine-test-result').getByTestId('engine-same-daemon').textContent()).toContain('same Docker daemon as local');
     await page.getByRole('button', { name: 'Save engine' }).click();
-    const row = page.locator('tr', { hasText: 'second socket' });
+    const row = page.locator('tr[data-engine]:not([data-engine="local"])', { hasText: 'second socket' });
     await row.getByTestId('engine-state-cell').filter({ hasText: 'available' }).waitFor({ timeout: 20_000 });
     expect(await row.textContent()).toContain(version);
+    await row.getByTestId('engine-same-daemon').filter({ hasText: 'Same daemon as local' }).waitFor();
+    await localRow.getByTestId('engine-same-daemon').filter({ hasText: 'Same daemon as second socket' }).waitFor();
     await screenshot(page, 'engines');
     expect(unexpected(errors, 400)).toEqual([]);
   });

@@ -87,12 +87,14 @@ describe('engines as data', () => {
     expect(list.json[0]).toMatchObject({ id: 'local', builtin: true });
     const info = await remoteDocker.version();
     for (const e of list.json) expect(e.version).toBe(e.id === 'local' ? (await local.version()).Version : info.Version);
+    // TLS and ssh reach one daemon (its /info ID), which each says of the other; local is another daemon.
+    expect(list.json.map((e: any) => [e.name, e.same_daemon_as])).toEqual([['local', []], ['remote-ssh', ['remote-tls']], ['remote-tls', ['remote-ssh']]]);
     // Neither PEM text nor a key leaves the server, in any answer.
     for (const text of [tcp.text, ssh.text, list.text]) expect(text).not.toMatch(/BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)/);
     const second = await lone.request('POST', '/api/engines', { token: loneToken, body: { name: 'same over tls', url: remote.tcpUrl, tls: remote.tls } });
     expect(second.status, second.text).toBe(201);
     const test = await s.request('POST', '/api/engines/test', { token, body: { name: 'x', url: remote.sshUrl, ssh: { private_key: remote.sshKey } } });
-    expect(test.json).toMatchObject({ ok: true, ssh_host_key: ssh.json.ssh_host_key, version: info.Version });
+    expect(test.json).toMatchObject({ ok: true, ssh_host_key: ssh.json.ssh_host_key, version: info.Version, same_daemon_as: ['remote-ssh', 'remote-tls'] });
   });
 
   it('refuses bad input with a clear error and saves nothing', async () => {

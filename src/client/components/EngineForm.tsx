@@ -81,7 +81,7 @@ export function EngineForm(props: { engine?: EngineObject; onSaved: (e: EngineOb
       announce(result.ok ? `Connected: Docker ${result.version ?? ''}` : `Connection failed: ${result.error ?? ''}`);
     } catch (err) {
       const e = inputError(err);
-      setTest({ ok: false, version: null, api_version: null, ssh_host_key: null, error: e.message, details: e.code === 'BAD_REQUEST' ? null : (e.details ?? null) });
+      setTest({ ok: false, version: null, api_version: null, ssh_host_key: null, same_daemon_as: [], error: e.message, details: e.code === 'BAD_REQUEST' ? null : (e.details ?? null) });
     } finally {
       setTesting(false);
     }
@@ -146,6 +146,15 @@ export function EngineForm(props: { engine?: EngineObject; onSaved: (e: EngineOb
             >
               Connected: Docker {t().version ?? '?'}
               <Show when={t().api_version}> (API {t().api_version})</Show>
+              <Show when={t().same_daemon_as.filter((n) => n !== editing?.name)}>
+                {(same) => (
+                  <Show when={same().length > 0}>
+                    <span class="block small" data-testid="engine-same-daemon">
+                      This is the same Docker daemon as {same().join(', ')}: its containers show under both.
+                    </span>
+                  </Show>
+                )}
+              </Show>
               <Show when={t().ssh_host_key}>
                 {(hk) => (
                   <span class="block small">

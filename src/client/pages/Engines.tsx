@@ -105,6 +105,9 @@ export function Engines() {
                         <Show when={e.builtin}>
                           <span class="muted small">from DOCKER_HOST</span>
                         </Show>
+                        <Show when={e.same_daemon_as.length > 0}>
+                          <span class="block muted small" data-testid="engine-same-daemon">Same daemon as {e.same_daemon_as.join(', ')}</span>
+                        </Show>
                       </td>
                       <td data-label="URL" class="mono wrap">{e.url}</td>
                       <td data-label="Kind">

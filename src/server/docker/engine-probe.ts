@@ -1,7 +1,7 @@
 import ssh2 from 'ssh2';
 import { CapstanError } from '../errors.js';
 import { closeDockerClient, createDockerClient, type EngineEndpoint } from './client.js';
-import { Engine } from './engine.js';
+import { daemonFacts, Engine } from './engine.js';
 import { isEngineUnreachable, isTlsFailure } from './errors.js';
 
 /** What a connection test learnt: the engine's version and, over ssh, the host key it presented. */
@@ -10,6 +10,8 @@ export interface EngineProbe {
   apiVersion: string;
   /** The ssh host key's fingerprint (`SHA256:…`); null for other transports. */
   hostKey: string | null;
+  /** The daemon's own id (/info): another engine entry with the same id is the same daemon. */
+  daemonId: string;
 }
 
 /** The URL schemes an engine may have, and what each needs. */
@@ -109,7 +111,8 @@ export async function probeEngine(endpoint: EngineEndpoint, expectHostKey?: stri
   });
   try {
     const v = await new Engine(docker).version();
-    return { version: v.version, apiVersion: v.apiVersion, hostKey: seen };
+    const facts = await daemonFacts(docker);
+    return { version: v.version, apiVersion: v.apiVersion, hostKey: seen, daemonId: facts.id };
   } catch (err) {
     throw describeFailure(err, endpoint, mismatch);
   } finally {

@@ -6,17 +6,28 @@ export interface EngineInfo {
   apiVersion: string;
 }
 
+/** Version and daemon identity: what the Engines page shows of a connected engine. */
+export interface EngineIdentity extends EngineInfo {
+  daemonId: string;
+}
+
 /** What the engine's /info says that Capstan uses: which daemon it is, and its default logging driver. */
 export interface DaemonFacts {
-  /** The daemon's own id: two engine entries (or URLs) with the same id are one daemon. */
+  /**
+   * Which daemon it is: two engine entries (or URLs) with the same id are one
+   * daemon. The engine's own ID alone is not enough: it comes from a key file
+   * that cloned machines (and two daemons on one host) share, so its host name
+   * and data root are part of it.
+   */
   id: string;
   loggingDriver: string;
 }
 
 export function daemonFacts(docker: Docker): Promise<DaemonFacts> {
   return engineCall(async (abortSignal) => {
-    const info = await (docker.info as (o: object) => Promise<{ ID?: string; LoggingDriver?: string }>)({ abortSignal });
-    return { id: info.ID ?? '', loggingDriver: info.LoggingDriver || 'json-file' };
+    type Info = { ID?: string; Name?: string; DockerRootDir?: string; LoggingDriver?: string };
+    const info = await (docker.info as (o: object) => Promise<Info>)({ abortSignal });
+    return { id: info.ID ? [info.ID, info.Name ?? '', info.DockerRootDir ?? ''].join('|') : '', loggingDriver: info.LoggingDriver || 'json-file' };
   }, 'Could not read the engine info');
 }
 
@@ -30,5 +41,10 @@ export class Engine {
       const v = await (this.docker.version as (o: object) => Promise<Docker.DockerVersion>)({ abortSignal });
       return { version: v.Version, apiVersion: v.ApiVersion };
     }, 'Could not read the engine version');
+  }
+
+  async identity(): Promise<EngineIdentity> {
+    const [v, facts] = await Promise.all([this.version(), daemonFacts(this.docker)]);
+    return { ...v, daemonId: facts.id };
   }
 }

@@ -1,5 +1,6 @@
 import { LOCAL_ENGINE_ID, type EngineCreate, type EngineObject, type EngineTestResult, type EngineUpdate } from '../../shared/engines.js';
 import { checkSshKey, engineKindOf, probeEngine, type EngineKind } from '../docker/engine-probe.js';
+import type { EngineIdentity } from '../docker/engine.js';
 import { CapstanError } from '../errors.js';
 import { endpointOf, type EngineCredentials, type EngineRecord, type EngineStore, type EngineValues } from './engine-store.js';
 import { engineNotFound, type EngineLink, type EnginePool } from './engines.js';
@@ -40,7 +41,7 @@ export class EngineAdmin {
    * Each link's version, asked once per connection (a list must not call every
    * engine each time): a lost connection forgets it, as the engine may come back upgraded.
    */
-  private readonly versions = new WeakMap<EngineLink, Promise<{ version: string; apiVersion: string } | undefined>>();
+  private readonly versions = new WeakMap<EngineLink, Promise<EngineIdentity | undefined>>();
 
   constructor(
     private readonly store: EngineStore,
@@ -60,14 +61,29 @@ export class EngineAdmin {
     if (records.some((r) => !this.pool.find(r.id))) await this.pool.reload();
     // `local` first, then by name.
     const links = this.pool.all().sort((a, b) => (a.id === LOCAL_ENGINE_ID ? -1 : b.id === LOCAL_ENGINE_ID ? 1 : a.name.localeCompare(b.name)));
-    return Promise.all(links.map((l) => this.toObject(l, byId.get(l.id), counts.get(l.id) ?? 0)));
+    const objects = await Promise.all(links.map((l) => this.toObject(l, byId.get(l.id), counts.get(l.id) ?? 0)));
+    return objects.map(({ daemonId, ...o }) => ({ ...o, same_daemon_as: daemonId ? objects.filter((x) => x.id !== o.id && x.daemonId === daemonId).map((x) => x.name) : [] }));
+  }
+
+  /** The names of the connected engines (other than `except`) whose daemon has this id. */
+  private async namesOfDaemon(daemonId: string, except?: string): Promise<string[]> {
+    if (!daemonId) return [];
+    const others = this.pool.all().filter((l) => l.id !== except && l.watcher.current());
+    const ids = await Promise.all(others.map(async (l) => (await this.identityOf(l))?.daemonId));
+    return others.filter((_, i) => ids[i] === daemonId).map((l) => l.name).sort((a, b) => a.localeCompare(b));
+  }
+
+  private identityOf(link: EngineLink): Promise<EngineIdentity | undefined> {
+    if (!this.versions.has(link)) this.versions.set(link, link.engine.identity().catch(() => (this.versions.delete(link), undefined)));
+    return this.versions.get(link)!;
   }
 
   async get(id: string): Promise<EngineObject> {
     const link = await this.pool.link(id).catch(() => undefined);
     if (!link) throw engineNotFound(id);
     const record = id === LOCAL_ENGINE_ID ? undefined : await this.store.find(id);
-    return this.toObject(link, record, (await this.services.countByEngine()).get(id) ?? 0);
+    const { daemonId, ...object } = await this.toObject(link, record, (await this.services.countByEngine()).get(id) ?? 0);
+    return { ...object, same_daemon_as: daemonId ? await this.namesOfDaemon(daemonId, id) : [] };
   }
 
   /** Tests what would be saved, without saving it. */
@@ -76,10 +92,11 @@ export class EngineAdmin {
       const kind = engineKindOf(input.url);
       const credentials = credentialsFor(kind, input);
       const probe = await probeEngine(endpointOf({ url: input.url, credentials }), input.ssh?.host_key);
-      return { ok: true, version: probe.version, api_version: probe.apiVersion, ssh_host_key: probe.hostKey, error: null, details: null };
+      const same = await this.namesOfDaemon(probe.daemonId);
+      return { ok: true, version: probe.version, api_version: probe.apiVersion, ssh_host_key: probe.hostKey, same_daemon_as: same, error: null, details: null };
     } catch (err) {
       if (!(err instanceof CapstanError) || err.code !== 'BAD_REQUEST') throw err;
-      return { ok: false, version: null, api_version: null, ssh_host_key: null, error: err.message, details: err.details ?? null };
+      return { ok: false, version: null, api_version: null, ssh_host_key: null, same_daemon_as: [], error: err.message, details: err.details ?? null };
     }
   }
 
@@ -134,12 +151,13 @@ export class EngineAdmin {
     return { name, url, credentials, sshHostKey: url.startsWith('ssh:') ? (hostKey ?? probe.hostKey) : null };
   }
 
-  private async toObject(link: EngineLink, record: EngineRecord | undefined, services: number): Promise<EngineObject> {
+  /** The engine object but for same_daemon_as, which needs the others: with the daemon id to work it out. */
+  private async toObject(link: EngineLink, record: EngineRecord | undefined, services: number): Promise<Omit<EngineObject, 'same_daemon_as'> & { daemonId: string | undefined }> {
     const view = link.watcher.current();
     if (!view) this.versions.delete(link);
-    else if (!this.versions.has(link)) this.versions.set(link, link.engine.version().catch(() => (this.versions.delete(link), undefined)));
-    const version = view ? await this.versions.get(link) : undefined;
+    const version = view ? await this.identityOf(link) : undefined;
     return {
+      daemonId: version?.daemonId,
       id: link.id,
       name: link.name,
       url: link.url,
