@@ -1,7 +1,7 @@
 import ssh2 from 'ssh2';
 import { CapstanError } from '../errors.js';
 import { closeDockerClient, createDockerClient, type EngineEndpoint } from './client.js';
-import { daemonFacts, Engine } from './engine.js';
+import { Engine } from './engine.js';
 import { isEngineUnreachable, isTlsFailure } from './errors.js';
 
 /** What a connection test learnt: the engine's version and, over ssh, the host key it presented. */
@@ -110,9 +110,8 @@ export async function probeEngine(endpoint: EngineEndpoint, expectHostKey?: stri
     },
   });
   try {
-    const v = await new Engine(docker).version();
-    const facts = await daemonFacts(docker);
-    return { version: v.version, apiVersion: v.apiVersion, hostKey: seen, daemonId: facts.id };
+    const v = await new Engine(docker).identity();
+    return { version: v.version, apiVersion: v.apiVersion, hostKey: seen, daemonId: v.daemonId };
   } catch (err) {
     throw describeFailure(err, endpoint, mismatch);
   } finally {

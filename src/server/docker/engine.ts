@@ -43,8 +43,25 @@ export class Engine {
     }, 'Could not read the engine version');
   }
 
-  async identity(): Promise<EngineIdentity> {
-    const [v, facts] = await Promise.all([this.version(), daemonFacts(this.docker)]);
-    return { ...v, daemonId: facts.id };
+  private known: Promise<EngineIdentity> | undefined;
+
+  /**
+   * Version and daemon identity, asked once per connection (a list must not
+   * ask every engine each time); forgetIdentity() when the connection is lost,
+   * as the engine may come back upgraded. A failed ask is not kept.
+   */
+  identity(): Promise<EngineIdentity> {
+    this.known ??= Promise.all([this.version(), daemonFacts(this.docker)]).then(
+      ([v, facts]) => ({ ...v, daemonId: facts.id }),
+      (err: unknown) => {
+        this.known = undefined;
+        throw err;
+      },
+    );
+    return this.known;
+  }
+
+  forgetIdentity(): void {
+    this.known = undefined;
   }
 }

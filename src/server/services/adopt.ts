@@ -1,6 +1,5 @@
 import { readProjectDefinition } from '../docker/adopt-read.js';
 import { listComposeContainers, type ContainerInfo } from '../docker/containers.js';
-import { daemonFacts } from '../docker/engine.js';
 import { LABEL_CONTAINER_NUMBER } from '../docker/labels.js';
 import { CapstanError } from '../errors.js';
 import { composeYaml } from './definitions.js';
@@ -45,7 +44,7 @@ export async function discoverProjects(engines: EnginePool, engineId: string, st
 /** The names of those adopted services whose engine is this engine's daemon under another entry (asked only when there are any). */
 async function adoptedOnSameDaemon(engines: EnginePool, engineId: string, candidates: ServiceRow[]): Promise<string[]> {
   if (candidates.length === 0) return [];
-  const idOf = async (id: string) => (engines.isAvailable(id) ? (await daemonFacts(await engines.docker(id)).catch(() => undefined))?.id : undefined);
+  const idOf = async (id: string) => (engines.isAvailable(id) ? (await (await engines.link(id)).engine.identity().catch(() => undefined))?.daemonId : undefined);
   const mine = await idOf(engineId);
   if (!mine) return [];
   const ids = new Map<string, string | undefined>();

@@ -37,22 +37,11 @@ const kindOfUrl = (url: string): EngineObject['kind'] => {
  * services is not removed (409).
  */
 export class EngineAdmin {
-  /**
-   * Each link's version, asked once per connection (a list must not call every
-   * engine each time): a lost connection forgets it, as the engine may come back upgraded.
-   */
-  private readonly versions = new WeakMap<EngineLink, Promise<EngineIdentity | undefined>>();
-
   constructor(
     private readonly store: EngineStore,
     private readonly pool: EnginePool,
     private readonly services: ServiceStore,
-  ) {
-    pool.on('availability', (id, available) => {
-      const link = pool.find(id);
-      if (!available && link) this.versions.delete(link);
-    });
-  }
+  ) {}
 
   async list(): Promise<EngineObject[]> {
     const [records, counts] = await Promise.all([this.store.list(), this.services.countByEngine()]);
@@ -74,8 +63,7 @@ export class EngineAdmin {
   }
 
   private identityOf(link: EngineLink): Promise<EngineIdentity | undefined> {
-    if (!this.versions.has(link)) this.versions.set(link, link.engine.identity().catch(() => (this.versions.delete(link), undefined)));
-    return this.versions.get(link)!;
+    return link.engine.identity().catch(() => undefined);
   }
 
   async get(id: string): Promise<EngineObject> {
@@ -154,7 +142,6 @@ export class EngineAdmin {
   /** The engine object but for same_daemon_as, which needs the others: with the daemon id to work it out. */
   private async toObject(link: EngineLink, record: EngineRecord | undefined, services: number): Promise<Omit<EngineObject, 'same_daemon_as'> & { daemonId: string | undefined }> {
     const view = link.watcher.current();
-    if (!view) this.versions.delete(link);
     const version = view ? await this.identityOf(link) : undefined;
     return {
       daemonId: version?.daemonId,

@@ -220,9 +220,13 @@ export class EnginePool extends EventEmitter<PoolEvents> {
     this.onClient(docker);
     const watcher = new EngineWatcher(o.id, docker, this.log);
     watcher.on('change', () => this.emit('change'));
-    watcher.on('availability', (available) => this.emit('availability', o.id, available));
+    const engine = new Engine(docker);
+    watcher.on('availability', (available) => {
+      if (!available) engine.forgetIdentity();
+      this.emit('availability', o.id, available);
+    });
     watcher.on('container', (e) => this.emit('container', e));
-    const link: EngineLink = { id: o.id, name: o.name, url: displayUrl(o.endpoint.url), docker, engine: new Engine(docker), watcher, updatedAt: o.updatedAt };
+    const link: EngineLink = { id: o.id, name: o.name, url: displayUrl(o.endpoint.url), docker, engine, watcher, updatedAt: o.updatedAt };
     this.links.set(o.id, link);
     if (this.started) watcher.start();
   }
