@@ -38,158 +38,167 @@ async function killOnFirst(p: CapstanProcess, event: string, project: string): P
   return { killed };
 }
 
+/** A Capstan process as a case drives it: its address and an admin token. */
+interface Served {
+  url: string;
+  token: string;
+}
+
+/**
+ * One crash case, on a fresh data dir and a first Capstan process: `before`
+ * prepares; `crash` sends the request whose work is cut short, as the process
+ * is SIGKILLed the moment the engine reports `event` on a container of the
+ * project; `atCrash` looks at what the kill left; `after` checks a second
+ * process on the same data dir, which is then stopped cleanly. Whatever
+ * happens, the project's containers are removed, then what `cleanup` does.
+ */
+async function crashCase<T>(
+  project: string,
+  event: string,
+  steps: {
+    before: (p: Served) => Promise<T>;
+    crash: (p: Served, state: T) => Promise<unknown>;
+    atCrash?: (state: T) => Promise<void>;
+    after: (p: Served, state: T) => Promise<void>;
+    cleanup?: () => Promise<void>;
+  },
+): Promise<void> {
+  const dataDir = newDataDir();
+  const env = envOf(dataDir);
+  try {
+    const first = await spawnCapstan(env);
+    const one = { url: first.url, token: await login(first.url) };
+    const state = await steps.before(one);
+    const { killed } = await killOnFirst(first, event, project);
+    void steps.crash(one, state).catch(() => undefined);
+    await killed;
+    expect(await first.exited).toBeNull();
+    await steps.atCrash?.(state);
+
+    const second = await spawnCapstan(env);
+    try {
+      await steps.after({ url: second.url, token: await login(second.url) }, state);
+    } finally {
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    }
+  } finally {
+    for (const c of await projectContainers(docker, project)) await docker.getContainer(c.Id).remove({ force: true });
+    await steps.cleanup?.();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The service's newest deployment, once it has succeeded (after its retry). */
+async function succeeded(p: Served, serviceId: string): Promise<{ kind: string; status: string; attempts: number }> {
+  let deployment: { kind: string; status: string; attempts: number } | undefined;
+  await expect
+    .poll(
+      async () => {
+        deployment = (await httpRequest(p.url, 'GET', `/api/services/${serviceId}/deployments`, { token: p.token })).json[0];
+        return deployment?.status;
+      },
+      { timeout: 60_000, interval: 250 },
+    )
+    .toBe('succeeded');
+  return deployment!;
+}
+
+const statusOf = async (p: Served, id: string) => (await httpRequest(p.url, 'GET', `/api/services/${id}`, { token: p.token })).json.status;
+
 describe('crash safety', () => {
   it('kill -9 in the middle of a deploy: the next start retries the job and converges, with no orphans', async () => {
-    const dataDir = newDataDir();
     const name = uniqueName('crash');
-    const env = envOf(dataDir);
     const sleeper = sleeperOf();
     const definition = {
       name,
       services: { a: sleeper, b: { ...sleeper, depends_on: ['a'] }, c: { ...sleeper, depends_on: ['b'] } },
     };
-    try {
-      const first = await spawnCapstan(env);
-      const token = await login(first.url);
-
-      // Kill the server the moment the engine reports the first container of the deploy.
-      const { killed } = await killOnFirst(first, 'create', name);
-      void httpRequest(first.url, 'POST', '/api/services', { token, body: definition }).catch(() => undefined);
-      await killed;
-      expect(await first.exited).toBeNull();
-
-      const atCrash = await projectContainers(docker, name);
-      expect(atCrash.filter((c) => c.State === 'running').length).toBeLessThan(3);
-
-      const second = await spawnCapstan(env);
-      try {
-        const token2 = await login(second.url);
-        const services = (await httpRequest(second.url, 'GET', '/api/services', { token: token2 })).json;
+    // Killed the moment the engine reports the first container of the deploy.
+    await crashCase(name, 'create', {
+      before: async () => undefined,
+      crash: (p) => httpRequest(p.url, 'POST', '/api/services', { token: p.token, body: definition }),
+      atCrash: async () => {
+        const atCrash = await projectContainers(docker, name);
+        expect(atCrash.filter((c) => c.State === 'running').length).toBeLessThan(3);
+      },
+      after: async (p) => {
+        const services = (await httpRequest(p.url, 'GET', '/api/services', { token: p.token })).json;
         const service = services.find((s: { name: string }) => s.name === name);
         expect(service).toBeDefined();
-        let deployment: { status: string; attempts: number } | undefined;
-        await expect
-          .poll(
-            async () => {
-              deployment = (await httpRequest(second.url, 'GET', `/api/services/${service.id}/deployments`, { token: token2 })).json[0];
-              return deployment?.status;
-            },
-            { timeout: 60_000, interval: 250 },
-          )
-          .toBe('succeeded');
-        expect(deployment!.attempts).toBeGreaterThanOrEqual(2);
+        expect((await succeeded(p, service.id)).attempts).toBeGreaterThanOrEqual(2);
 
         const after = await projectContainers(docker, name);
         expect(after.map((c) => c.Names[0]).sort()).toEqual([`/${name}-a-1`, `/${name}-b-1`, `/${name}-c-1`]);
         expect(after.every((c) => c.State === 'running')).toBe(true);
-        await expect.poll(async () => (await httpRequest(second.url, 'GET', `/api/services/${service.id}`, { token: token2 })).json.status).toBe('running');
-        await httpRequest(second.url, 'DELETE', `/api/services/${service.id}?mode=hard`, { token: token2 });
-      } finally {
-        second.child.kill('SIGTERM');
-        expect(await second.exited).toBe(0);
-      }
-    } finally {
-      for (const c of await projectContainers(docker, name)) await docker.getContainer(c.Id).remove({ force: true });
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+        await expect.poll(() => statusOf(p, service.id)).toBe('running');
+        await httpRequest(p.url, 'DELETE', `/api/services/${service.id}?mode=hard`, { token: p.token });
+      },
+    });
   });
 
   it('kill -9 in the middle of a move: the next start finishes it on the new engine, with nothing left on the old one', async () => {
-    const dataDir = newDataDir();
     const name = uniqueName('crashmove');
-    const env = envOf(dataDir);
     const sleeper = sleeperOf();
-    try {
-      const first = await spawnCapstan(env);
-      const token = await login(first.url);
-      // A second engine entry for the same daemon: a move between them goes through every step of a real one.
-      const engine = await httpRequest(first.url, 'POST', '/api/engines', { token, body: { name: 'same socket', url: inject('testEnv').dockerHost } });
-      expect(engine.status, engine.text).toBe(201);
-      const created = await httpRequest(first.url, 'POST', '/api/services', { token, body: { name, services: { a: sleeper, b: { ...sleeper, depends_on: ['a'] } } } });
-      expect(created.status, created.text).toBe(201);
-      await expect.poll(async () => (await httpRequest(first.url, 'GET', `/api/services/${created.json.id}`, { token })).json.status, { timeout: 30_000 }).toBe('running');
-
-      // Killed the moment the old engine reports the first removal of the take-down.
-      const { killed } = await killOnFirst(first, 'destroy', name);
-      void httpRequest(first.url, 'POST', `/api/services/${created.json.id}/move`, { token, body: { engine_id: engine.json.id } }).catch(() => undefined);
-      await killed;
-      expect(await first.exited).toBeNull();
-
-      const second = await spawnCapstan(env);
-      try {
-        const token2 = await login(second.url);
-        let move: { kind: string; status: string; attempts: number } | undefined;
-        await expect
-          .poll(
-            async () => {
-              move = (await httpRequest(second.url, 'GET', `/api/services/${created.json.id}/deployments`, { token: token2 })).json[0];
-              return move?.status;
-            },
-            { timeout: 60_000, interval: 250 },
-          )
-          .toBe('succeeded');
+    // Killed the moment the old engine reports the first removal of the take-down.
+    await crashCase(name, 'destroy', {
+      before: async (p) => {
+        // A second engine entry for the same daemon: a move between them goes through every step of a real one.
+        const engine = await httpRequest(p.url, 'POST', '/api/engines', { token: p.token, body: { name: 'same socket', url: inject('testEnv').dockerHost } });
+        expect(engine.status, engine.text).toBe(201);
+        const created = await httpRequest(p.url, 'POST', '/api/services', { token: p.token, body: { name, services: { a: sleeper, b: { ...sleeper, depends_on: ['a'] } } } });
+        expect(created.status, created.text).toBe(201);
+        await expect.poll(() => statusOf(p, created.json.id), { timeout: 30_000 }).toBe('running');
+        return { id: created.json.id as string, engineId: engine.json.id as string };
+      },
+      crash: (p, { id, engineId }) => httpRequest(p.url, 'POST', `/api/services/${id}/move`, { token: p.token, body: { engine_id: engineId } }),
+      after: async (p, { id, engineId }) => {
+        const move = await succeeded(p, id);
         expect(move).toMatchObject({ kind: 'move' });
-        expect(move!.attempts).toBeGreaterThanOrEqual(2);
-        await expect.poll(async () => (await httpRequest(second.url, 'GET', `/api/services/${created.json.id}`, { token: token2 })).json.status, { timeout: 20_000 }).toBe('running');
-        const service = (await httpRequest(second.url, 'GET', `/api/services/${created.json.id}`, { token: token2 })).json;
-        expect(service.engine_id).toBe(engine.json.id);
+        expect(move.attempts).toBeGreaterThanOrEqual(2);
+        await expect.poll(() => statusOf(p, id), { timeout: 20_000 }).toBe('running');
+        const service = (await httpRequest(p.url, 'GET', `/api/services/${id}`, { token: p.token })).json;
+        expect(service.engine_id).toBe(engineId);
         // One container per service key, all running: none left over from before the crash, none twice.
         const after = await projectContainers(docker, name);
         expect(after.map((c) => c.Names[0]).sort()).toEqual([`/${name}-a-1`, `/${name}-b-1`]);
         expect(after.every((c) => c.State === 'running')).toBe(true);
-        await httpRequest(second.url, 'DELETE', `/api/services/${created.json.id}?mode=hard`, { token: token2 });
-      } finally {
-        second.child.kill('SIGTERM');
-        expect(await second.exited).toBe(0);
-      }
-    } finally {
-      for (const c of await projectContainers(docker, name)) await docker.getContainer(c.Id).remove({ force: true });
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+        await httpRequest(p.url, 'DELETE', `/api/services/${id}?mode=hard`, { token: p.token });
+      },
+    });
   });
+
   it('kill -9 in the middle of a hard delete: the next start finishes it, and removes the anonymous volumes of containers already gone', async () => {
-    const dataDir = newDataDir();
     const name = uniqueName('crashdel');
-    const env = envOf(dataDir);
     const withCache = { ...sleeperOf(), volumes: ['/cache'] };
     const anonymous: string[] = [];
-    try {
-      const first = await spawnCapstan(env);
-      const token = await login(first.url);
-      const definition = (revision: string) => ({ name, services: { a: { ...withCache, environment: { R: revision } }, b: { ...withCache, environment: { R: revision }, depends_on: ['a'] } } });
-      const created = await httpRequest(first.url, 'POST', '/api/services', { token, body: definition('1') });
-      expect(created.status, created.text).toBe(201);
-      const id: string = created.json.id;
-      await expect.poll(async () => (await httpRequest(first.url, 'GET', `/api/services/${id}`, { token })).json.status, { timeout: 30_000 }).toBe('running');
-      // A recreate: the new containers mount the old anonymous volumes by name, which the engine's remove -v leaves.
-      const changed = await httpRequest(first.url, 'PUT', `/api/services/${id}`, { token, body: definition('2') });
-      expect(changed.status, changed.text).toBe(200);
-      await expect.poll(async () => (await httpRequest(first.url, 'GET', `/api/deployments/${changed.json.deployment_id}`, { token })).json.status, { timeout: 30_000 }).toBe('succeeded');
-      for (const c of await projectContainers(docker, name)) {
-        anonymous.push(...((await docker.getContainer(c.Id).inspect()).Mounts ?? []).filter((m) => m.Destination === '/cache').map((m) => m.Name!));
-      }
-      expect(anonymous).toHaveLength(2);
-
-      // Killed the moment the engine reports the first container removed (b, the dependant, goes first).
-      const { killed } = await killOnFirst(first, 'destroy', name);
-      void httpRequest(first.url, 'DELETE', `/api/services/${id}?mode=hard`, { token }).catch(() => undefined);
-      await killed;
-      expect(await first.exited).toBeNull();
-
-      const second = await spawnCapstan(env);
-      try {
-        const token2 = await login(second.url);
-        await expect.poll(async () => (await httpRequest(second.url, 'GET', `/api/services/${id}`, { token: token2 })).status, { timeout: 60_000, interval: 250 }).toBe(404);
+    // Killed the moment the engine reports the first container removed (b, the dependant, goes first).
+    await crashCase(name, 'destroy', {
+      before: async (p) => {
+        const definition = (revision: string) => ({ name, services: { a: { ...withCache, environment: { R: revision } }, b: { ...withCache, environment: { R: revision }, depends_on: ['a'] } } });
+        const created = await httpRequest(p.url, 'POST', '/api/services', { token: p.token, body: definition('1') });
+        expect(created.status, created.text).toBe(201);
+        const id: string = created.json.id;
+        await expect.poll(() => statusOf(p, id), { timeout: 30_000 }).toBe('running');
+        // A recreate: the new containers mount the old anonymous volumes by name, which the engine's remove -v leaves.
+        const changed = await httpRequest(p.url, 'PUT', `/api/services/${id}`, { token: p.token, body: definition('2') });
+        expect(changed.status, changed.text).toBe(200);
+        await expect.poll(async () => (await httpRequest(p.url, 'GET', `/api/deployments/${changed.json.deployment_id}`, { token: p.token })).json.status, { timeout: 30_000 }).toBe('succeeded');
+        for (const c of await projectContainers(docker, name)) {
+          anonymous.push(...((await docker.getContainer(c.Id).inspect()).Mounts ?? []).filter((m) => m.Destination === '/cache').map((m) => m.Name!));
+        }
+        expect(anonymous).toHaveLength(2);
+        return id;
+      },
+      crash: (p, id) => httpRequest(p.url, 'DELETE', `/api/services/${id}?mode=hard`, { token: p.token }),
+      after: async (p, id) => {
+        await expect.poll(async () => (await httpRequest(p.url, 'GET', `/api/services/${id}`, { token: p.token })).status, { timeout: 60_000, interval: 250 }).toBe(404);
         expect(await projectContainers(docker, name)).toEqual([]);
         for (const v of anonymous) expect(await volumeExists(docker, v), v).toBe(false);
-      } finally {
-        second.child.kill('SIGTERM');
-        expect(await second.exited).toBe(0);
-      }
-    } finally {
-      for (const c of await projectContainers(docker, name)) await docker.getContainer(c.Id).remove({ force: true });
-      for (const v of anonymous) await docker.getVolume(v).remove().catch(() => {});
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+      },
+      cleanup: async () => {
+        for (const v of anonymous) await docker.getVolume(v).remove().catch(() => {});
+      },
+    });
   });
 });
