@@ -1,8 +1,7 @@
-import { rmSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
-import { freePort, projectContainers, startPortHolder, testDocker, uniqueName } from '../helpers/engine.js';
-import { spawnCapstan } from '../helpers/process.js';
-import { ADMIN, deployAndWait, httpRequest, isContractError, newDataDir, useServer, waitForDeployment } from '../helpers/server.js';
+import { freePort, startPortHolder, testDocker, uniqueName } from '../helpers/engine.js';
+import { crashCase } from '../helpers/crash-case.js';
+import { ADMIN, deployAndWait, httpRequest, isContractError, useServer, waitForDeployment } from '../helpers/server.js';
 
 // One runner for every change to a service: each is a deployment row, run in order on the service's queue.
 const ctx = useServer();
@@ -138,48 +137,31 @@ describe('start, stop and restart', () => {
 
 describe('a scheduled run', () => {
   it('kill -9 in the middle of one: after the restart it converges, with exactly one deployment for the run', async () => {
-    const dataDir = newDataDir();
     const name = uniqueName('schedcrash');
-    const env = { CAPSTAN_DATA_DIR: dataDir, DOCKER_HOST: inject('testEnv').dockerHost, CAPSTAN_ADMIN_USERNAME: ADMIN.username, CAPSTAN_ADMIN_PASSWORD: ADMIN.password };
-    const login = async (url: string) => (await httpRequest(url, 'POST', '/auth/login', { body: ADMIN })).json.token as string;
-    try {
-      const first = await spawnCapstan(env);
-      const token = await login(first.url);
-      const created = await httpRequest(first.url, 'POST', '/api/services', { token, body: { name, services: { a: stubborn() } } });
-      expect(created.status, created.text).toBe(201);
-      await expect.poll(async () => (await httpRequest(first.url, 'GET', `/api/services/${created.json.id}`, { token })).json.status, { timeout: 60_000 }).toBe('running');
-      const sched = await httpRequest(first.url, 'POST', '/api/schedules', { token, body: { service_id: created.json.id, frequency: 'daily', time_of_day: '03:00', action: 'restart' } });
-      expect(sched.status, sched.text).toBe(201);
-
-      // The container ignores SIGTERM, so the restart is still waiting for the engine's kill when Capstan dies.
-      const events = (await docker.getEvents({ filters: { type: ['container'], event: ['kill'], label: [`com.docker.compose.project=${name}`] } })) as NodeJS.ReadableStream;
-      const killed = new Promise<void>((resolve) => events.once('data', () => resolve(void first.child.kill('SIGKILL'))));
-      await httpRequest(first.url, 'POST', `/api/schedules/${sched.json.id}/run`, { token });
-      await killed;
-      expect(await first.exited).toBeNull();
-      (events as unknown as { destroy(): void }).destroy();
-
-      const second = await spawnCapstan(env);
-      try {
-        const token2 = await login(second.url);
-        const get = (p: string) => httpRequest(second.url, 'GET', p, { token: token2 });
-        await expect.poll(async () => (await get(`/api/schedules/${sched.json.id}`)).json.last_status, { timeout: 60_000, interval: 250 }).toBe('restarted');
-        const schedule = (await get(`/api/schedules/${sched.json.id}`)).json;
-        const scheduled = ((await get(`/api/services/${created.json.id}/deployments`)).json as any[]).filter((d) => d.kind !== 'create');
+    // The container ignores SIGTERM, so the restart is still waiting for the engine's kill when Capstan dies.
+    await crashCase(name, 'kill', {
+      before: async (p) => {
+        const created = await httpRequest(p.url, 'POST', '/api/services', { token: p.token, body: { name, services: { a: stubborn() } } });
+        expect(created.status, created.text).toBe(201);
+        await expect.poll(async () => (await httpRequest(p.url, 'GET', `/api/services/${created.json.id}`, { token: p.token })).json.status, { timeout: 60_000 }).toBe('running');
+        const sched = await httpRequest(p.url, 'POST', '/api/schedules', { token: p.token, body: { service_id: created.json.id, frequency: 'daily', time_of_day: '03:00', action: 'restart' } });
+        expect(sched.status, sched.text).toBe(201);
+        return { serviceId: created.json.id as string, scheduleId: sched.json.id as string };
+      },
+      crash: (p, { scheduleId }) => httpRequest(p.url, 'POST', `/api/schedules/${scheduleId}/run`, { token: p.token }),
+      after: async (p, { serviceId, scheduleId }) => {
+        const get = (path: string) => httpRequest(p.url, 'GET', path, { token: p.token });
+        await expect.poll(async () => (await get(`/api/schedules/${scheduleId}`)).json.last_status, { timeout: 60_000, interval: 250 }).toBe('restarted');
+        const schedule = (await get(`/api/schedules/${scheduleId}`)).json;
+        const scheduled = ((await get(`/api/services/${serviceId}/deployments`)).json as any[]).filter((d) => d.kind !== 'create');
         expect(scheduled.map((d) => [d.kind, d.status])).toEqual([['scheduled', 'succeeded']]);
         expect(schedule.last_deployment_id).toBe(scheduled[0].id);
         expect(scheduled[0].attempts).toBeGreaterThanOrEqual(2);
         // Nothing else comes later for that run.
         await new Promise((r) => setTimeout(r, 2000));
-        expect(((await get(`/api/services/${created.json.id}/deployments`)).json as any[]).length).toBe(2);
-        await httpRequest(second.url, 'DELETE', `/api/services/${created.json.id}?mode=hard`, { token: token2 });
-      } finally {
-        second.child.kill('SIGTERM');
-        expect(await second.exited).toBe(0);
-      }
-    } finally {
-      for (const c of await projectContainers(docker, name)) await docker.getContainer(c.Id).remove({ force: true });
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+        expect(((await get(`/api/services/${serviceId}/deployments`)).json as any[]).length).toBe(2);
+        await httpRequest(p.url, 'DELETE', `/api/services/${serviceId}?mode=hard`, { token: p.token });
+      },
+    });
   }, 180_000);
 });
