@@ -50,11 +50,14 @@ export async function readProjectDefinition(
   const siblings: Siblings = new Map(containers.map((c, i) => [c.id, { key: c.key, name: inspects[i]!.Name.replace(/^\//, '') }]));
   const attached = new Set(inspects.flatMap((i) => Object.keys(i.NetworkSettings?.Networks ?? {})));
   const facts = await networkFacts(docker, attached);
+  // Containers of one image (replicas, sidecars) need its defaults once.
+  const images = new Map(
+    await Promise.all([...new Set(inspects.map((i) => i.Image))].map(async (id) => [id, await inspectImage(docker, id).catch(() => undefined)] as const)),
+  );
   const out: AdoptedProject = { services: {}, networks: {}, volumes: {}, warnings: [] };
   for (const [i, c] of containers.entries()) {
     const info = inspects[i]!;
-    const image = await inspectImage(docker, info.Image).catch(() => undefined);
-    const imageConfig = (image?.Config ?? {}) as Record<string, any>;
+    const imageConfig = (images.get(info.Image)?.Config ?? {}) as Record<string, any>;
     const warnings: string[] = [];
     const def: Keys = { image: info.Config.Image };
     const name = info.Name.replace(/^\//, '');
